@@ -1,0 +1,1 @@
+"""The OpenAI-compatible shim in front of Mistral (not built yet)."""
