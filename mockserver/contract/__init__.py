@@ -1,0 +1,21 @@
+"""What Mistral accepts, in one place.
+
+The mock validates every request with these models, and the shim asks the same models which fields Mistral
+knows. There is deliberately no second list anywhere else.
+"""
+
+from mockserver.contract.errors import MistralError
+from mockserver.contract.requests import (
+    ChatCompletionRequest,
+    EmbeddingRequest,
+    FIMCompletionRequest,
+    OCRRequest,
+)
+
+__all__ = [
+    "ChatCompletionRequest",
+    "EmbeddingRequest",
+    "FIMCompletionRequest",
+    "MistralError",
+    "OCRRequest",
+]

@@ -1,0 +1,79 @@
+"""Content chunks: the parts of a message's ``content`` list, discriminated by ``type``.
+
+Class names matter: pydantic writes them into error locations (``list[tagged-union[TextChunk,...]]``),
+and Mistral's server, which is also pydantic, writes the same names.
+"""
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from mockserver.contract.base import Closed
+
+ImageDetail = Literal["low", "auto", "high"]
+BuiltInConnectors = Literal[
+    "web_search", "web_search_premium", "code_interpreter", "image_generation", "document_library"
+]
+
+
+class TextChunk(Closed):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageURL(Closed):
+    url: str
+    detail: ImageDetail | None = None
+
+
+class ImageURLChunk(Closed):
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageURL | str
+
+
+class DocumentURLChunk(Closed):
+    type: Literal["document_url"] = "document_url"
+    document_url: str
+    document_name: str | None = None
+
+
+class ReferenceChunk(Closed):
+    type: Literal["reference"] = "reference"
+    reference_ids: list[int | str]
+
+
+class FileChunk(Closed):
+    type: Literal["file"] = "file"
+    file_id: UUID
+
+
+class ToolReferenceChunk(Closed):
+    type: Literal["tool_reference"] = "tool_reference"
+    tool: BuiltInConnectors | str
+    title: str
+    url: str | None = None
+    favicon: str | None = None
+    description: str | None = None
+
+
+class ThinkChunk(Closed):
+    type: Literal["thinking"] = "thinking"
+    thinking: list[TextChunk | ToolReferenceChunk | ReferenceChunk]
+    signature: str | None = None
+    closed: bool = True
+
+
+class AudioChunk(Closed):
+    type: Literal["input_audio"] = "input_audio"
+    input_audio: str
+
+
+ContentChunk = Annotated[
+    TextChunk | ImageURLChunk | DocumentURLChunk | ReferenceChunk | FileChunk | ThinkChunk | AudioChunk,
+    Field(discriminator="type"),
+]
+"""Any chunk a user, assistant or tool message may carry."""
+
+SystemContentChunk = Annotated[TextChunk | ThinkChunk, Field(discriminator="type")]
+"""System messages carry text and thinking only."""

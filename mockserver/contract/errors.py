@@ -1,0 +1,158 @@
+"""Mistral's error answers, as they appear on the wire.
+
+Mistral has three families of error bodies (reference §8, real-traffic §13):
+
+* the application envelope ``{"object":"error","message","type","param","code"}``, with a string ``code``
+  such as ``"1500"`` or null, and since 2026 sometimes ``raw_status_code``;
+* the 422 validation body, pydantic errors under ``detail``: wrapped in the envelope
+  (``"message":{"detail":[...]}``, seen live up to 2026-02) or bare ``{"detail":[...]}`` (raw recordings of
+  2025-04/05); which one is served is a server setting;
+* the gateway's own bodies (Kong): ``{"message":...,"request_id":...}`` pretty-printed, for auth and routing.
+
+Everything that rejects a request raises ``MistralError``; the app renders it.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ValidationShape = Literal["envelope", "bare"]
+
+JSON = "application/json"
+GATEWAY_JSON = "application/json; charset=utf-8"
+
+
+def dumps(payload: Any) -> bytes:
+    """Mistral's compact JSON: no spaces, raw UTF-8."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class MistralError(Exception):
+    """A refusal, ready to send: status, body, headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = JSON
+    # Kong pretty-prints its own bodies; the application writes compact JSON.
+    gateway: bool = False
+    # For 422s: the pydantic details, so the body can be rendered in either shape.
+    details: list[dict[str, Any]] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.body}"
+
+    def render(self, shape: ValidationShape = "envelope") -> bytes:
+        if self.details is not None and shape == "bare":
+            return dumps({"detail": self.details})
+        if self.gateway:
+            lines = ",\n".join(
+                f"  {json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in self.body.items()
+            )
+            return ("{\n" + lines + "\n}").encode()
+        return dumps(self.body)
+
+
+def envelope(
+    message: Any, type_: str, code: str | None = None, *, raw_status_code: int | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"object": "error", "message": message, "type": type_, "param": None, "code": code}
+    if raw_status_code is not None:
+        body["raw_status_code"] = raw_status_code
+    return body
+
+
+def invalid_request(
+    message: str,
+    *,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    status: int = 400,
+    raw_status_code: bool = False,
+) -> MistralError:
+    """A semantic refusal (HTTP 400) in the application envelope."""
+    return MistralError(
+        status, envelope(message, type_, code, raw_status_code=status if raw_status_code else None)
+    )
+
+
+def validation_failed(details: list[dict[str, Any]]) -> MistralError:
+    """A schema refusal (HTTP 422) carrying pydantic's error details."""
+    return MistralError(422, envelope({"detail": details}, "invalid_request_error"), details=details)
+
+
+def invalid_model(model: str) -> MistralError:
+    # Seen live: "Invalid model: mistral-medium-3.5", type invalid_model, code "1500", raw_status_code 400.
+    return invalid_request(
+        f"Invalid model: {model}", type_="invalid_model", code="1500", raw_status_code=True
+    )
+
+
+def unauthorized(request_id: str) -> MistralError:
+    return MistralError(
+        401,
+        {"message": "Unauthorized", "request_id": request_id},
+        headers={"WWW-Authenticate": "Key"},
+        content_type=GATEWAY_JSON,
+        gateway=True,
+    )
+
+
+def no_route(request_id: str) -> MistralError:
+    return MistralError(
+        404,
+        {"message": "no Route matched with those values", "request_id": request_id},
+        content_type=GATEWAY_JSON,
+        gateway=True,
+    )
+
+
+def method_not_allowed(allowed: list[str]) -> MistralError:
+    return MistralError(405, {"detail": "Method Not Allowed"}, headers={"Allow": ", ".join(allowed)})
+
+
+def body_too_large(size: int | None, limit: int) -> MistralError:
+    what = f"Request body of {size} bytes" if size else "Request body"
+    return MistralError(413, envelope(f"{what} exceeds the limit of {limit} bytes", "invalid_request_error"))
+
+
+def unparseable_body() -> MistralError:
+    # FastAPI's answer when the body cannot be decoded at all (e.g. invalid UTF-8).
+    return invalid_request("There was an error parsing the body")
+
+
+def rate_limited(retry_after: int) -> MistralError:
+    return MistralError(
+        429,
+        envelope("Rate limit exceeded", "rate_limited", "1300", raw_status_code=429),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def status_error(status: int, request_id: str) -> MistralError:
+    """The body Mistral sends for a bare status, used by fault injection."""
+    if status == 401:
+        return unauthorized(request_id)
+    if status == 404:
+        return no_route(request_id)
+    if status == 429:
+        return rate_limited(1)
+    if status == 422:
+        return validation_failed([])
+    if status == 500:
+        return MistralError(500, envelope("Service unavailable.", "internal_server_error", "1000"))
+    if status == 503:
+        return MistralError(
+            503, envelope("Service tier capacity exceeded for this model.", "invalid_request_error")
+        )
+    if status in (502, 504):
+        message = "An invalid response was received from the upstream server"
+        if status == 504:
+            message = "The upstream server is timing out"
+        return MistralError(
+            status, {"message": message, "request_id": request_id}, content_type=GATEWAY_JSON, gateway=True
+        )
+    if status >= 500:
+        return MistralError(status, envelope("Internal server error", "internal_server_error", "1000"))
+    return invalid_request(f"Request failed with status {status}", status=status)

@@ -1,0 +1,90 @@
+"""Turning request bytes into a validated contract model, or into Mistral's refusal.
+
+Mistral's API is FastAPI: the body is decoded as JSON when the content type is JSON or absent, then
+validated by pydantic, and every failure becomes a 422 whose ``loc`` starts with ``"body"``. This module
+reproduces those steps, so the mock refuses exactly what the API refuses, with the same details.
+"""
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from mockserver.contract.errors import unparseable_body, validation_failed
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_MISSING = object()
+
+
+def _is_json_type(content_type: str | None) -> bool:
+    if not content_type:
+        return True
+    main = content_type.split(";", 1)[0].strip().lower()
+    return main == "application/json" or (main.startswith("application/") and main.endswith("+json"))
+
+
+def decode_body(raw: bytes, content_type: str | None) -> Any:
+    """The request body as FastAPI hands it to validation: parsed JSON, raw text, or missing."""
+    if not raw:
+        return _MISSING
+    if not _is_json_type(content_type):
+        # FastAPI validates the raw bytes, which fails as "not an object": keep that outcome.
+        return raw.decode("utf-8", "replace")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise validation_failed(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", exc.pos],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": exc.msg},
+                }
+            ]
+        ) from None
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise unparseable_body() from None
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return str(value)
+
+
+def pydantic_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as FastAPI serialises them, located under ``body``."""
+    details = []
+    for error in exc.errors(include_url=False):
+        item: dict[str, Any] = {
+            "type": error["type"],
+            "loc": ["body", *error["loc"]],
+            "msg": error["msg"],
+            "input": _json_safe(error.get("input")),
+        }
+        if "ctx" in error:
+            item["ctx"] = _json_safe(error["ctx"])
+        details.append(item)
+    return details
+
+
+def parse_request(model: type[Model], raw: bytes, content_type: str | None) -> tuple[Model, Any]:
+    """Validate a request body; return the model and the decoded payload, or raise Mistral's 422."""
+    payload = decode_body(raw, content_type)
+    if payload is _MISSING:
+        raise validation_failed(
+            [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+        )
+    try:
+        return model.model_validate(payload), payload
+    except ValidationError as exc:
+        raise validation_failed(pydantic_details(exc)) from None
+    except RecursionError:
+        raise unparseable_body() from None

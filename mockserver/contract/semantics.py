@@ -1,0 +1,300 @@
+"""Mistral's semantic checks: requests that are schema-valid but that Mistral still refuses with a 400.
+
+The conversation rules (role order, last role, prefix placement, tool calls against tool results, tool-call
+ids, function names, tool schemas) are mistral-common's ``MistralRequestValidator``, the validator Mistral
+itself serves with. The live API's behaviour differs from any single validator version, so the subclass
+below says exactly where it departs, each time with the evidence. Model-level rules (unknown model, wrong
+endpoint, capabilities) come from the catalogue.
+"""
+
+import itertools
+import json
+from typing import Any, ClassVar
+
+from mistral_common.exceptions import (
+    InvalidAssistantMessageException,
+    InvalidFunctionCallException,
+    InvalidMessageStructureException,
+    InvalidToolMessageException,
+    MistralCommonException,
+)
+from mistral_common.protocol.instruct import chunk as mc_chunk
+from mistral_common.protocol.instruct import messages as mc_messages
+from mistral_common.protocol.instruct import request as mc_request
+from mistral_common.protocol.instruct import tool_calls as mc_tools
+from mistral_common.protocol.instruct.validator import (
+    MistralRequestValidatorV3,
+    MistralRequestValidatorV11,
+    ValidationMode,
+)
+
+from mockserver.contract import chunks, messages
+from mockserver.contract.catalogue import Family, lookup
+from mockserver.contract.errors import MistralError, envelope, invalid_model, invalid_request
+from mockserver.contract.requests import ChatCompletionRequest
+from mockserver.contract.tools import Tool
+
+MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
+FUNCTION_CALL = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}
+EMPTY_ASSISTANT = "Assistant message must have either content or tool_calls, but not none."
+
+
+class _ServingValidator(MistralRequestValidatorV11):
+    """mistral-common's v11 rules in serving mode, adjusted to what api.mistral.ai does today.
+
+    * Tool-call ids must match ``^[a-zA-Z0-9]{9}$`` (the v3..v11 rule): the live API still answers
+      "Tool call id was … but must be …" in 2026 (mistral-vibe#1075), although v13 relaxed it.
+    * An assistant turn may carry both content and tool calls (v5+, seen live in 2026-08), but not
+      neither: the live API says "… but not none." (solbrowse/extension#16), which v11 no longer checks.
+    * Tool results may carry any chunk but thinking, as the spec's ToolMessage allows (v15 rule).
+    * A user turn may not follow a tool result. mistral-common allows it, but the live API refuses it
+      with code 3230 (datapizza-ai#98, a direct call, 2025-12; zed#37021, 2025-08 to 2026-04).
+    * Model settings (reasoning_effort) are checked against the catalogue, not the tokenizer version.
+    """
+
+    ALLOWED_AFTER: ClassVar[dict[str, frozenset[str]]] = {
+        "system": frozenset({"user", "assistant", "system"}),
+        "user": frozenset({"assistant", "system", "user"}),
+        "assistant": frozenset({"assistant", "user", "tool"}),
+        "tool": frozenset({"assistant", "tool"}),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(mode=ValidationMode.serving)
+
+    _validate_tool_call_id = MistralRequestValidatorV3._validate_tool_call_id
+    _validate_tool_message_id = MistralRequestValidatorV3._validate_tool_message_id
+
+    def _validate_message_order(self, messages: list[Any]) -> None:
+        for previous, current in itertools.pairwise(messages):
+            if current.role.value not in self.ALLOWED_AFTER[previous.role.value]:
+                raise InvalidMessageStructureException(
+                    f"Unexpected role '{current.role.value}' after role '{previous.role.value}'"
+                )
+
+    def _validate_assistant_message(self, message: Any, is_last_message: bool = False) -> None:
+        if not message.content and not message.tool_calls:
+            raise InvalidAssistantMessageException(EMPTY_ASSISTANT)
+        super()._validate_assistant_message(message, is_last_message=is_last_message)
+
+    def _validate_tool_content_chunks(self, content: Any) -> None:
+        if isinstance(content, list) and any(isinstance(c, mc_chunk.ThinkChunk) for c in content):
+            raise InvalidToolMessageException(
+                "Unexpected content chunk types in tool message: ['ThinkChunk']"
+            )
+
+    def _validate_model_settings(self, request: Any) -> None:
+        return
+
+
+_VALIDATOR = _ServingValidator()
+
+
+def _mc_chunk(chunk: Any) -> Any:
+    """A mistral-common chunk standing for ours; kinds it does not model validate as text."""
+    if isinstance(chunk, chunks.TextChunk):
+        return mc_chunk.TextChunk.model_construct(text=chunk.text)
+    if isinstance(chunk, chunks.ImageURLChunk):
+        return mc_chunk.ImageURLChunk.model_construct(image_url="image")
+    if isinstance(chunk, chunks.AudioChunk):
+        return mc_chunk.AudioChunk.model_construct(input_audio="audio")
+    if isinstance(chunk, chunks.ThinkChunk):
+        return mc_chunk.ThinkChunk.model_construct(thinking="thinking", closed=chunk.closed)
+    return mc_chunk.TextChunk.model_construct(text="document")
+
+
+def _mc_content(content: Any) -> Any:
+    if isinstance(content, list):
+        return [_mc_chunk(c) for c in content]
+    return content if content is not None else ""
+
+
+def _mc_message(message: Any) -> Any:
+    if isinstance(message, messages.SystemMessage):
+        return mc_messages.SystemMessage.model_construct(content=_mc_content(message.content))
+    if isinstance(message, messages.UserMessage):
+        return mc_messages.UserMessage.model_construct(content=_mc_content(message.content))
+    if isinstance(message, messages.ToolMessage):
+        return mc_messages.ToolMessage.model_construct(
+            content=_mc_content(message.content), tool_call_id=message.tool_call_id, name=message.name
+        )
+    calls = None
+    if message.tool_calls is not None:
+        calls = [
+            mc_tools.ToolCall.model_construct(
+                id=call.id,
+                function=mc_tools.FunctionCall.model_construct(name=call.function.name, arguments="{}"),
+            )
+            for call in message.tool_calls
+        ]
+    content = message.content if isinstance(message.content, list) else (message.content or None)
+    return mc_messages.AssistantMessage.model_construct(
+        content=_mc_content(content) if content is not None else None, tool_calls=calls, prefix=message.prefix
+    )
+
+
+def _mc_tools(request: ChatCompletionRequest) -> list[Any]:
+    return [
+        mc_tools.Tool.model_construct(
+            function=mc_tools.Function.model_construct(name=t.function.name, parameters=t.function.parameters)
+        )
+        for t in request.tools or []
+        if isinstance(t, Tool)
+    ]
+
+
+def _refusal(exc: MistralCommonException) -> MistralError:
+    """The body the live API sends for each kind of validator failure."""
+    message = exc.message
+    if isinstance(exc, InvalidMessageStructureException):
+        if message.startswith("Unexpected role"):
+            return invalid_request(message, **MESSAGE_ORDER)
+        if message.startswith("Expected last role"):
+            # The live API names the flag: "(or Assistant with prefix True)".
+            return invalid_request(message.replace("with prefix)", "with prefix True)"))
+        if message.startswith("Not the same number"):
+            return invalid_request(message, **MESSAGE_ORDER)
+        return invalid_request(message)
+    if isinstance(exc, InvalidFunctionCallException):
+        return invalid_request(message, **FUNCTION_CALL)
+    if isinstance(exc, InvalidToolMessageException) and message.startswith("Tool call id was"):
+        return invalid_request(message, **FUNCTION_CALL)
+    return invalid_request(message)
+
+
+def _family_for(model: str, capability: str) -> Family:
+    family = lookup(model)
+    if family is None or not family.can(capability):
+        # Assumption: a model that exists but serves another endpoint is refused like an unknown one.
+        raise invalid_model(model)
+    return family
+
+
+def _chunks_of(request: ChatCompletionRequest) -> list[Any]:
+    found = []
+    for message in request.messages:
+        content = getattr(message, "content", None)
+        if isinstance(content, list):
+            found.extend(content)
+    return found
+
+
+def _capability_refusals(request: ChatCompletionRequest, family: Family) -> None:
+    parts = _chunks_of(request)
+    # Seen live for images (2025-04); audio and tools follow the same wording.
+    needs = {
+        "images": ("vision", any(isinstance(p, chunks.ImageURLChunk) for p in parts)),
+        "audio": ("audio", any(isinstance(p, chunks.AudioChunk) for p in parts)),
+        "tools": ("function_calling", bool(request.tools)),
+    }
+    for what, (capability, present) in needs.items():
+        if present and not family.can(capability):
+            raise invalid_request(
+                f"A request containing {what} has been given to a model which does not have the "
+                f"'{capability}' capability."
+            )
+    if request.reasoning_effort is not None and not family.can("reasoning"):
+        raise invalid_request(
+            f"reasoning_effort={request.reasoning_effort!r} is not supported for this model"
+        )
+    if request.prompt_mode is not None and not family.prompt_mode:
+        raise invalid_request("Reasoning prompt mode is not enabled for this model")
+
+
+def _grammar_refusal(schema: dict[str, Any]) -> MistralError | None:
+    """Mistral's grammar compiler refuses ``$schema`` and ``$id`` (litellm PR #13389)."""
+    text = json.dumps(schema, indent=2)
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        for key in ('"$schema"', '"$id"'):
+            column = line.find(key)
+            if column >= 0:
+                return invalid_request(
+                    f"Grammar error: at {line_no}({column + 1}): failed to compile JSON schema"
+                )
+    return None
+
+
+def _schemas_of(request: ChatCompletionRequest) -> list[dict[str, Any]]:
+    schemas = [t.function.parameters for t in request.tools or [] if isinstance(t, Tool)]
+    if request.response_format.type == "json_schema" and request.response_format.json_schema is not None:
+        schemas.append(request.response_format.json_schema.schema_)
+    return schemas
+
+
+def _empty_text_list_refusal(request: ChatCompletionRequest) -> None:
+    """An assistant turn whose content is a list of empty text chunks makes Mistral fail with a 500.
+
+    Seen through LiteLLM (BerriAI/litellm#12197, #13355): the answer is a bare internal error, not a 400.
+    """
+    for message in request.messages:
+        content = message.content if isinstance(message, messages.AssistantMessage) else None
+        if (
+            isinstance(content, list)
+            and content
+            and all(isinstance(c, chunks.TextChunk) and not c.text for c in content)
+        ):
+            body = {"code": "3600", "message": "Service unavailable.", "type": "internal_server_error"}
+            raise MistralError(500, body)
+
+
+def _empty_tools_refusal(request: ChatCompletionRequest) -> None:
+    """An empty ``tools`` list is refused with an odd body of its own (php-mistral#76, 2025-11): code 3001."""
+    if request.tools == []:
+        detail = [
+            {
+                "type": "extra_forbidden",
+                "loc": ["body", "tools"],
+                "msg": "Extra inputs are not permitted",
+                "input": [],
+            }
+        ]
+        body = {
+            "object": "Error",
+            "detail": detail,
+            "message": detail,
+            "type": "invalid_request_error",
+            "code": 3001,
+        }
+        raise MistralError(422, body)
+
+
+def check_chat(request: ChatCompletionRequest) -> Family:
+    """Refuse what Mistral refuses; return the model family otherwise."""
+    _empty_tools_refusal(request)
+    family = _family_for(request.model, "completion_chat")
+    _capability_refusals(request, family)
+    _empty_text_list_refusal(request)
+    mc = mc_request.ChatCompletionRequest.model_construct(
+        model=request.model,
+        messages=[_mc_message(m) for m in request.messages],
+        tools=_mc_tools(request),
+        reasoning_effort=None,
+    )
+    try:
+        _VALIDATOR.validate_request(mc)
+    except MistralCommonException as exc:
+        raise _refusal(exc) from None
+    for schema in _schemas_of(request):
+        if (refusal := _grammar_refusal(schema)) is not None:
+            raise refusal
+    if request.response_format.type == "json_schema" and request.response_format.json_schema is None:
+        raise invalid_request("json_schema must be provided when response_format type is json_schema")
+    return family
+
+
+def check_fim(model: str) -> Family:
+    return _family_for(model, "completion_fim")
+
+
+def check_ocr(model: str | None) -> Family:
+    return _family_for(model or "mistral-ocr-latest", "ocr")
+
+
+def check_embedding_model(model: str) -> Family:
+    family = lookup(model)
+    if family is None or family.kind != "embedding":
+        raise invalid_model(model)
+    return family
+
+
+__all__ = ["check_chat", "check_embedding_model", "check_fim", "check_ocr", "envelope"]

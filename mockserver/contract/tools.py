@@ -1,0 +1,171 @@
+"""Tools, tool choice, response formats and the other structured chat options."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag
+
+from mockserver.contract.base import Closed, Open
+
+
+class Function(Closed):
+    name: str
+    description: str = ""
+    strict: bool = False
+    # Required by Mistral (optional in OpenAI): a tool without parameters is a 422.
+    parameters: dict[str, Any]
+
+
+class Tool(Closed):
+    type: Literal["function"] = "function"
+    function: Function
+
+
+class ToolConfiguration(Closed):
+    exclude: list[str] | None = None
+    include: list[str] | None = None
+    requires_confirmation: list[str] | None = None
+
+
+class WebSearchTool(Closed):
+    tool_configuration: ToolConfiguration | None = None
+    type: Literal["web_search"] = "web_search"
+
+
+class WebSearchPremiumTool(Closed):
+    tool_configuration: ToolConfiguration | None = None
+    type: Literal["web_search_premium"] = "web_search_premium"
+
+
+class CodeInterpreterTool(Closed):
+    tool_configuration: ToolConfiguration | None = None
+    type: Literal["code_interpreter"] = "code_interpreter"
+
+
+class ImageGenerationTool(Closed):
+    tool_configuration: ToolConfiguration | None = None
+    type: Literal["image_generation"] = "image_generation"
+
+
+class DocumentLibraryTool(Closed):
+    tool_configuration: ToolConfiguration | None = None
+    type: Literal["document_library"] = "document_library"
+    library_ids: Annotated[list[str], Field(min_length=1)]
+
+
+class OAuth2TokenAuth(Closed):
+    type: Literal["oauth2-token"] = "oauth2-token"
+    value: str
+
+
+class APIKeyAuth(Closed):
+    type: Literal["api-key"] = "api-key"
+    value: str
+
+
+class CustomConnector(Closed):
+    type: Literal["connector"] = "connector"
+    connector_id: str
+    authorization: Annotated[OAuth2TokenAuth | APIKeyAuth, Field(discriminator="type")] | None = None
+    tool_configuration: ToolConfiguration | None = None
+
+
+def _tool_type(value: Any) -> str | None:
+    """``type`` defaults to ``function`` in the spec, so a tool without it is a function tool."""
+    if isinstance(value, dict):
+        return value.get("type", "function")
+    return getattr(value, "type", None)
+
+
+AnyTool = Annotated[
+    Annotated[Tool, Tag("function")]
+    | Annotated[WebSearchTool, Tag("web_search")]
+    | Annotated[WebSearchPremiumTool, Tag("web_search_premium")]
+    | Annotated[CodeInterpreterTool, Tag("code_interpreter")]
+    | Annotated[ImageGenerationTool, Tag("image_generation")]
+    | Annotated[DocumentLibraryTool, Tag("document_library")]
+    | Annotated[CustomConnector, Tag("connector")],
+    Discriminator(_tool_type),
+]
+
+
+class FunctionName(Closed):
+    name: str
+
+
+class ToolChoice(Closed):
+    type: Literal["function"] = "function"
+    function: FunctionName
+
+
+ToolChoiceEnum = Literal["auto", "none", "any", "required"]
+
+
+class JsonSchema(Closed):
+    name: str
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    strict: bool = False
+
+
+class ResponseFormat(Closed):
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    json_schema: JsonSchema | None = None
+
+
+class Prediction(Closed):
+    type: Literal["content"] = "content"
+    content: str = ""
+
+
+class ModerationLLMV1CategoryThresholds(Open):
+    sexual: float | None = None
+    hate_and_discrimination: float | None = None
+    violence_and_threats: float | None = None
+    dangerous_and_criminal_content: float | None = None
+    selfharm: float | None = None
+    health: float | None = None
+    financial: float | None = None
+    law: float | None = None
+    pii: float | None = None
+
+
+class ModerationLLMV2CategoryThresholds(Open):
+    sexual: float | None = None
+    hate_and_discrimination: float | None = None
+    violence_and_threats: float | None = None
+    dangerous: float | None = None
+    criminal: float | None = None
+    selfharm: float | None = None
+    health: float | None = None
+    financial: float | None = None
+    law: float | None = None
+    pii: float | None = None
+    jailbreaking: float | None = None
+
+
+class ModerationLLMV1Config(Open):
+    model_name: str = "mistral-moderation-2411"
+    custom_category_thresholds: ModerationLLMV1CategoryThresholds | None = None
+    ignore_other_categories: bool = False
+    action: Literal["none", "block"] = "none"
+
+
+class ModerationLLMV2Config(Open):
+    model_name: str = "mistral-moderation-2603"
+    custom_category_thresholds: ModerationLLMV2CategoryThresholds | None = None
+    ignore_other_categories: bool = False
+    action: Literal["none", "block"] = "none"
+
+
+class GuardrailConfig(Open):
+    block_on_error: bool = False
+    moderation_llm_v1: ModerationLLMV1Config | None = None
+    moderation_llm_v2: ModerationLLMV2Config | None = None
+
+
+class StreamOptions(Closed):
+    """Not in Mistral's spec, yet the live API reports ``stream_options.include_usage`` as the extra key.
+
+    Its 422 locations end in ``include_usage`` (avante.nvim#2347, openai-agents-python#442), which is what
+    a declared, member-less object does. Usage is always sent in the last chunk anyway.
+    """
