@@ -1,0 +1,1 @@
+"""Deterministic synthetic answers in Mistral's exact wire format."""

@@ -1,0 +1,99 @@
+"""Synthetic embeddings: unit vectors that depend only on the model and the text.
+
+Every text gets the same vector wherever it sits in a batch, so clients can test caching and batching.
+Values are rounded to float16 precision, as Mistral's are (real vectors hold values like
+-0.0165863037109375). codestral-embed vectors are Matryoshka-like: a narrower ``output_dimension`` is the
+renormalised prefix of the widest vector, so vectors of different widths stay consistent.
+
+``encoding_format: "base64"`` is accepted and still answered with a JSON array of numbers. That is the
+only reading consistent with what clients saw on the live API: openai-node, which base64-decodes whatever
+arrives, turned the array of a 1024-dimension vector into 256 zeros (anything-llm#5794, docs-mcp-server#469),
+which is exactly what decoding a list of small floats as bytes gives.
+"""
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from mockserver.contract.catalogue import Family
+from mockserver.contract.errors import invalid_request
+from mockserver.contract.requests import EmbeddingRequest
+from mockserver.synthetic import seeds, tokens
+
+BATCH_TOKEN_LIMIT = 16384
+
+
+def _unit_vector(model: str, text: str, width: int) -> np.ndarray:
+    digest = hashlib.sha256(f"{model}\0{text}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    vector = rng.standard_normal(width)
+    return vector / np.linalg.norm(vector)
+
+
+def vector(family: Family, text: str, width: int) -> np.ndarray:
+    full = _unit_vector(family.name, text, family.max_dimensions or family.dimensions)
+    prefix = full[:width]
+    return (prefix / np.linalg.norm(prefix)).astype(np.float16).astype(np.float64)
+
+
+def encode(values: np.ndarray, dtype: str) -> list[Any]:
+    if dtype == "float":
+        return values.tolist()
+    scaled = np.clip(np.round(values / max(float(np.abs(values).max()), 1e-12) * 127), -128, 127).astype(int)
+    if dtype == "int8":
+        return scaled.tolist()
+    if dtype == "uint8":
+        return (scaled + 128).tolist()
+    bits = np.packbits(values > 0)
+    if dtype == "ubinary":
+        return bits.astype(int).tolist()
+    return bits.astype(np.int8).astype(int).tolist()  # "binary": the same bytes, signed
+
+
+def _width(request: EmbeddingRequest, family: Family) -> int:
+    if request.output_dimension is None:
+        return family.dimensions
+    if family.max_dimensions is None:
+        raise invalid_request(f"output_dimension is not supported for model {request.model}")
+    if request.output_dimension > family.max_dimensions:
+        limit, asked = family.max_dimensions, request.output_dimension
+        raise invalid_request(f"output_dimension must be less than or equal to {limit}, got {asked}")
+    return request.output_dimension
+
+
+def answer(request: EmbeddingRequest, family: Family, payload: object) -> dict[str, Any]:
+    texts = [request.input] if isinstance(request.input, str) else list(request.input)
+    width = _width(request, family)
+    if request.output_dtype in ("binary", "ubinary") and width % 8:
+        raise invalid_request("output_dimension must be a multiple of 8 for binary output_dtype")
+    counts = [tokens.count(text, family.tokenizer) for text in texts]
+    total = sum(counts)
+    if total > BATCH_TOKEN_LIMIT:
+        # Seen live: "Too many tokens in batch. Max is 16384 got 17555" (semantic-router#297).
+        raise invalid_request(f"Too many tokens in batch. Max is {BATCH_TOKEN_LIMIT} got {total}")
+    data = [
+        {
+            "object": "embedding",
+            "embedding": encode(vector(family, text, width), request.output_dtype),
+            "index": i,
+        }
+        for i, text in enumerate(texts)
+    ]
+    return {
+        "id": seeds.hex_id(seeds.request_seed("embeddings", payload)),
+        "object": "list",
+        "data": data,
+        "model": request.model,
+        "usage": {
+            "prompt_audio_seconds": None,
+            "prompt_tokens": total,
+            "total_tokens": total,
+            "completion_tokens": 0,
+            "request_count": None,
+            "prompt_token_details": None,
+            "prompt_tokens_details": None,
+            "completion_tokens_details": None,
+            "service_tier": None,
+        },
+    }
