@@ -1,0 +1,30 @@
+"""The mock's settings: one frozen object built from flags and environment."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mockserver.contract.errors import ValidationShape
+
+Mode = Literal["synthetic", "record", "replay", "auto"]
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    host: str = "127.0.0.1"
+    port: int = 8081
+    mode: Mode = "synthetic"
+    # Accepted bearer keys; empty means any non-empty key is accepted, as a stand-in for the real API.
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    # OCR data URIs are large, hence a generous default.
+    max_body_mb: float = 50.0
+    latency_ms: int = 0
+    chunk_ms: int = 0
+    rpm: int | None = None
+    tpm: int | None = None
+    # The live API's random ``p`` field on stream chunks.
+    padding: bool = False
+    validation_shape: ValidationShape = "envelope"
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)

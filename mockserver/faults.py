@@ -1,0 +1,55 @@
+"""Faults a test asks for with the ``x-mock-fault`` header, e.g. ``status=429;retry_after=2``.
+
+Settings are ``;``-separated ``key=value`` pairs. A header the mock cannot read is refused with a 400 that
+names the problem, rather than silently ignored, so a typo in a test never passes unnoticed.
+"""
+
+from dataclasses import dataclass
+
+from mockserver.contract.errors import MistralError, invalid_request
+
+HEADER = "x-mock-fault"
+
+_INTEGER_KEYS = ("status", "retry_after", "latency_ms", "ttft_ms", "chunk_ms", "disconnect_after")
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int | None = None
+    retry_after: int | None = None
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    chunk_ms: int | None = None
+    disconnect_after: int | None = None
+
+
+NONE = Fault()
+
+
+def parse(header: str | None) -> Fault:
+    """The fault a header asks for; ``NONE`` without the header."""
+    if not header:
+        return NONE
+    values: dict[str, int] = {}
+    for item in header.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, raw = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in _INTEGER_KEYS:
+            raise _bad(f"unknown setting {item!r}; known: {', '.join(_INTEGER_KEYS)}")
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise _bad(f"{key} must be an integer, got {raw.strip()!r}") from None
+        if value < 0:
+            raise _bad(f"{key} must not be negative")
+        values[key] = value
+    if "status" in values and not 400 <= values["status"] <= 599:
+        raise _bad("status must be between 400 and 599")
+    return Fault(**values)
+
+
+def _bad(reason: str) -> MistralError:
+    return invalid_request(f"Invalid {HEADER} header: {reason}")

@@ -1,0 +1,56 @@
+"""Writing Server-Sent Events the way Mistral frames them, on absolute deadlines.
+
+Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n``. Each event is due at
+``start + first_delay + i * gap``; sleeping until each absolute deadline (instead of sleeping ``gap`` after
+each write) keeps timing error from accumulating over long streams. Events already due are written in one
+go, which is what makes zero-delay streams fast.
+"""
+
+import asyncio
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+CONTENT_TYPE = "text/event-stream; charset=utf-8"
+DONE = b"data: [DONE]\n\n"
+
+
+def encode(event: Any) -> bytes:
+    return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+class Disconnected(Exception):
+    """The stream was cut on purpose (``disconnect_after``); nothing more may be written."""
+
+
+async def send(
+    response: web.StreamResponse,
+    events: Iterable[bytes],
+    *,
+    first_delay: float = 0.0,
+    gap: float = 0.0,
+    disconnect_after: int | None = None,
+    transport: asyncio.BaseTransport | None = None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    batch: list[bytes] = []
+    for index, event in enumerate(events):
+        if disconnect_after is not None and index >= disconnect_after:
+            if batch:
+                await response.write(b"".join(batch))
+            if transport is not None:
+                transport.abort()
+            raise Disconnected
+        deadline = start + first_delay + index * gap
+        delay = deadline - loop.time()
+        if delay > 0:
+            if batch:
+                await response.write(b"".join(batch))
+                batch = []
+            await asyncio.sleep(delay)
+        batch.append(event)
+    if batch:
+        await response.write(b"".join(batch))
