@@ -9,6 +9,7 @@ endpoint, capabilities) come from the catalogue.
 
 import itertools
 import json
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from mistral_common.exceptions import (
@@ -20,7 +21,6 @@ from mistral_common.exceptions import (
 )
 from mistral_common.protocol.instruct import chunk as mc_chunk
 from mistral_common.protocol.instruct import messages as mc_messages
-from mistral_common.protocol.instruct import request as mc_request
 from mistral_common.protocol.instruct import tool_calls as mc_tools
 from mistral_common.protocol.instruct.validator import (
     MistralRequestValidatorV3,
@@ -264,11 +264,9 @@ def check_chat(request: ChatCompletionRequest) -> Family:
     family = _family_for(request.model, "completion_chat")
     _capability_refusals(request, family)
     _empty_text_list_refusal(request)
-    mc = mc_request.ChatCompletionRequest.model_construct(
-        model=request.model,
-        messages=[_mc_message(m) for m in request.messages],
-        tools=_mc_tools(request),
-        reasoning_effort=None,
+    # The validator reads only these attributes; a namespace avoids building a full request model.
+    mc = SimpleNamespace(
+        model=request.model, messages=[_mc_message(m) for m in request.messages], tools=_mc_tools(request)
     )
     try:
         _VALIDATOR.validate_request(mc)

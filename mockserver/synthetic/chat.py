@@ -115,8 +115,7 @@ def _text_pieces(request: ChatCompletionRequest, seed: int, family: Family) -> l
     if rf.type == "json_object":
         value = schema_values.generate(_FREE_OBJECT, seed, context)
         return tokens.pieces(json.dumps(value, ensure_ascii=False), family.tokenizer)
-    length = random.Random(seed).randint(18, 72)
-    return prose.compose(seed, length, family.tokenizer)
+    return prose.compose(seed, 18 + seed % 55, family.tokenizer)
 
 
 _FREE_OBJECT = {
@@ -145,9 +144,7 @@ def _choice(request: ChatCompletionRequest, family: Family, seed: int, index: in
         )
     thinking: list[str] = []
     if _reasons(request, family):
-        thinking = prose.compose(
-            seeds.derive(seed, "thinking"), random.Random(seed).randint(20, 60), family.tokenizer
-        )
+        thinking = prose.compose(seeds.derive(seed, "thinking"), 20 + seed % 41, family.tokenizer)
     budget = request.max_tokens
     if budget is not None and thinking:
         # Reasoning tokens count against max_tokens, as on the live API.

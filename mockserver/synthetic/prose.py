@@ -11,7 +11,7 @@ import random
 from faker import Faker
 
 from mockserver.contract.catalogue import Tokenizer
-from mockserver.synthetic import tokens
+from mockserver.synthetic import seeds, tokens
 
 CORPUS_SIZE = 600
 
@@ -71,11 +71,11 @@ def warm() -> None:
 
 def compose(seed: int, target_tokens: int, kind: Tokenizer = "tekken") -> list[str]:
     """Token pieces of a few whole sentences, about ``target_tokens`` long; no leading space."""
-    rng = random.Random(seed)
     cut = _cut(kind)
+    picks = seeds.numbers(seed)
     out: list[str] = []
     while len(out) < target_tokens:
-        out.extend(cut[rng.randrange(len(cut))])
+        out.extend(cut[next(picks) % len(cut)])
     if out:
         out[0] = out[0].lstrip(" ")
         if not out[0]:

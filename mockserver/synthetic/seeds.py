@@ -32,6 +32,20 @@ def derive(seed: int, *salt: object) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+_MASK = (1 << 64) - 1
+
+
+def numbers(seed: int):  # type: ignore[no-untyped-def]
+    """An endless splitmix64 sequence: seeding ``random.Random`` costs more than a short answer."""
+    state = seed & _MASK
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & _MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        yield z ^ (z >> 31)
+
+
 def hex_id(seed: int) -> str:
     """32 lowercase hex characters, like every Mistral completion and embedding id."""
     return hashlib.sha256(f"id:{seed}".encode()).hexdigest()[:32]
