@@ -88,7 +88,7 @@ class _Generator:
         required = set(schema.get("required") or [])
         out: dict[str, Any] = {}
         for key, sub in properties.items():
-            if key in required or self.rng.random() < 0.5:
+            if key in required or self._known(key) or self.rng.random() < 0.5:
                 out[key] = self.value(sub, key, depth + 1)
         for key in required - out.keys():
             out[key] = self._string(key, {})
@@ -99,6 +99,11 @@ class _Generator:
             out[f"field_{index}"] = self.value(extra if isinstance(extra, dict) else {}, "", depth + 1)
             index += 1
         return out
+
+    def _known(self, name: str) -> bool:
+        """Whether the conversation says what this property should hold (a place or a name it mentions)."""
+        lowered = name.lower()
+        return bool(self.proper) and any(hint in lowered for hint in (*_PLACE_HINTS, *_NAME_HINTS))
 
     def _array(self, name: str, schema: dict[str, Any], depth: int = 0) -> list[Any]:
         low = schema.get("minItems", 1)
