@@ -21,7 +21,11 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL_CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 16}
+SMALL_CHAT = {
+    "model": "mistral-small-latest",
+    "messages": [{"role": "user", "content": "Hi"}],
+    "max_tokens": 16,
+}
 STREAM_CHAT = {
     "model": "mistral-small-latest",
     "messages": [{"role": "user", "content": "Tell me a long story."}],
@@ -115,9 +119,17 @@ def main() -> None:
         asyncio.run(load(url, lambda w, i: SMALL_CHAT, 1.0, 4, False))
         results = {
             "startup_seconds_best_of_3": min(startups),
-            "chat_same_request": asyncio.run(load(url, lambda w, i: SMALL_CHAT, args.seconds, args.concurrency, False)),
+            "chat_same_request": asyncio.run(
+                load(url, lambda w, i: SMALL_CHAT, args.seconds, args.concurrency, False)
+            ),
             "chat_unique_requests": asyncio.run(
-                load(url, lambda w, i: {**SMALL_CHAT, "random_seed": w * 10_000_000 + i}, args.seconds, args.concurrency, False)
+                load(
+                    url,
+                    lambda w, i: {**SMALL_CHAT, "random_seed": w * 10_000_000 + i},
+                    args.seconds,
+                    args.concurrency,
+                    False,
+                )
             ),
             "sse": asyncio.run(load(url, lambda w, i: STREAM_CHAT, args.seconds, args.concurrency, True)),
         }

@@ -29,7 +29,10 @@ With Mistral's SDK:
 
     from mistralai.client import Mistral
     client = Mistral(api_key="any-key", server_url="{MOCK_URL}")
-    print(client.chat.complete(model="mistral-small-latest", messages=[{{"role": "user", "content": "Hello!"}}]))
+    answer = client.chat.complete(
+        model="mistral-small-latest", messages=[{{"role": "user", "content": "Hello!"}}]
+    )
+    print(answer.choices[0].message.content)
 
 Press Ctrl-C to stop.
 """

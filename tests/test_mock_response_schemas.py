@@ -16,19 +16,31 @@ import pytest
 from tests.conftest import AUTH
 from tests.spec import mistral_response_validator
 
-CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "What's the weather in Paris?"}]}
+CHAT = {
+    "model": "mistral-small-latest",
+    "messages": [{"role": "user", "content": "What's the weather in Paris?"}],
+}
 WEATHER = {
     "type": "function",
-    "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
 }
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 
 CHAT_BODIES = {
     "plain": CHAT,
     "tools": {**CHAT, "tools": [WEATHER]},
-    "parallel": {**CHAT, "tools": [WEATHER, {**WEATHER, "function": {**WEATHER["function"], "name": "paris_time"}}]},
+    "parallel": {
+        **CHAT,
+        "tools": [WEATHER, {**WEATHER, "function": {**WEATHER["function"], "name": "paris_time"}}],
+    },
     "reasoning": {**CHAT, "reasoning_effort": "high"},
-    "json_schema": {**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": SCHEMA}}},
+    "json_schema": {
+        **CHAT,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": SCHEMA}},
+    },
     "json_object": {**CHAT, "response_format": {"type": "json_object"}},
     "n": {**CHAT, "n": 2, "max_tokens": 8},
     "length": {**CHAT, "max_tokens": 3},
@@ -106,10 +118,16 @@ OCR_BODIES = {
         "extract_header": True,
         "extract_footer": True,
         "confidence_scores_granularity": "word",
-        "document_annotation_format": {"type": "json_schema", "json_schema": {"name": "doc", "schema": SCHEMA}},
+        "document_annotation_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "doc", "schema": SCHEMA},
+        },
         "bbox_annotation_format": {"type": "json_schema", "json_schema": {"name": "box", "schema": SCHEMA}},
     },
-    "image": {"document": {"type": "image_url", "image_url": "https://example.com/scan.png"}, "include_blocks": False},
+    "image": {
+        "document": {"type": "image_url", "image_url": "https://example.com/scan.png"},
+        "include_blocks": False,
+    },
     "file": {"document": {"type": "file", "file_id": "bb9e30b1-970f-4a42-b682-8c0079e7c242"}, "pages": "0-1"},
 }
 
@@ -130,6 +148,8 @@ def test_model_bodies(http: httpx.Client) -> None:
 
 def test_bare_validation_errors_match_the_spec(start_mock: Callable[..., str]) -> None:
     url = start_mock(validation_shape="bare")
-    response = httpx.post(f"{url}/v1/chat/completions", json={**CHAT, "seed": 1, "temperature": 3}, headers=AUTH)
+    response = httpx.post(
+        f"{url}/v1/chat/completions", json={**CHAT, "seed": 1, "temperature": 3}, headers=AUTH
+    )
     assert response.status_code == 422
     check("HTTPValidationError", response.json())
