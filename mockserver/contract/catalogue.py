@@ -49,6 +49,9 @@ class Family:
     max_dimensions: int | None = None
     # Older magistral models still honour ``prompt_mode: "reasoning"``; current ones refuse it.
     prompt_mode: bool = False
+    # Whether a user turn may directly follow a tool result. Refused with code 3230 on most models
+    # (zed#37021 up to 2026-04, datapizza-ai#98); accepted by mistral-small-latest in 2026-08 recordings.
+    user_after_tool: bool = False
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -88,10 +91,11 @@ FAMILIES: tuple[Family, ...] = (
            _chat("fine_tuning", "vision")),
     Family("mistral-small-2603", ("mistral-small-latest",), "chat",
            "Small multimodal model with optional reasoning.", 131072, 0.3,
-           _chat("reasoning", "fine_tuning", "vision")),
+           _chat("reasoning", "fine_tuning", "vision"), user_after_tool=True),
     Family("mistral-small-2506", (), "chat", "Small multimodal model, June 2025 release.", 131072, 0.3,
            _chat("vision")),
-    Family("mistral-small-2501", (), "chat", "Small model, January 2025 release.", 32768, 0.3,
+    # "mistral-small" was still answered in 2025-04, as a model without vision (ruby_llm recordings).
+    Family("mistral-small-2501", ("mistral-small",), "chat", "Small model, January 2025 release.", 32768, 0.3,
            _chat("fine_tuning"), deprecation="2026-01-31T12:00:00Z", replacement="mistral-small-latest"),
     Family("magistral-medium-2509", ("magistral-medium-latest",), "chat",
            "Reasoning model, medium size.", 131072, 0.7, _chat("reasoning", "fine_tuning", "vision")),

@@ -4,7 +4,7 @@ Class names matter: pydantic writes them into error locations (``list[tagged-uni
 and Mistral's server, which is also pydantic, writes the same names.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -64,9 +64,21 @@ class ThinkChunk(Closed):
     closed: bool = True
 
 
+class InputAudio(Closed):
+    """OpenAI's shape of an audio part, ``{data, format}``."""
+
+    data: str
+    format: str | None = None
+
+
 class AudioChunk(Closed):
+    # Fields that accept more than the spec says, with the evidence; the spec test reads this.
+    BEYOND_SPEC: ClassVar[dict[str, str]] = {
+        "input_audio": "OpenAI's {data, format} was accepted live (ruby_llm, voxtral-small, 2026-08)",
+    }
+
     type: Literal["input_audio"] = "input_audio"
-    input_audio: str
+    input_audio: str | InputAudio
 
 
 ContentChunk = Annotated[

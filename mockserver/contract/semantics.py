@@ -47,8 +47,9 @@ class _ServingValidator(MistralRequestValidatorV11):
     * An assistant turn may carry both content and tool calls (v5+, seen live in 2026-08), but not
       neither: the live API says "… but not none." (solbrowse/extension#16), which v11 no longer checks.
     * Tool results may carry any chunk but thinking, as the spec's ToolMessage allows (v15 rule).
-    * A user turn may not follow a tool result. mistral-common allows it, but the live API refuses it
-      with code 3230 (datapizza-ai#98, a direct call, 2025-12; zed#37021, 2025-08 to 2026-04).
+    * A user turn may not follow a tool result on most models. mistral-common allows it, but the live API
+      refuses it with code 3230 (datapizza-ai#98, a direct call, 2025-12; zed#37021, 2025-08 to 2026-04);
+      families whose recordings show it accepted (``Family.user_after_tool``) get the lenient table.
     * Model settings (reasoning_effort) are checked against the catalogue, not the tokenizer version.
     """
 
@@ -59,8 +60,10 @@ class _ServingValidator(MistralRequestValidatorV11):
         "tool": frozenset({"assistant", "tool"}),
     }
 
-    def __init__(self) -> None:
+    def __init__(self, *, user_after_tool: bool = False) -> None:
         super().__init__(mode=ValidationMode.serving)
+        if user_after_tool:
+            self.ALLOWED_AFTER = {**self.ALLOWED_AFTER, "tool": frozenset({"assistant", "tool", "user"})}
 
     _validate_tool_call_id = MistralRequestValidatorV3._validate_tool_call_id
     _validate_tool_message_id = MistralRequestValidatorV3._validate_tool_message_id
@@ -87,7 +90,7 @@ class _ServingValidator(MistralRequestValidatorV11):
         return
 
 
-_VALIDATOR = _ServingValidator()
+_VALIDATORS = {False: _ServingValidator(), True: _ServingValidator(user_after_tool=True)}
 
 
 def _mc_chunk(chunk: Any) -> Any:
@@ -269,7 +272,7 @@ def check_chat(request: ChatCompletionRequest) -> Family:
         model=request.model, messages=[_mc_message(m) for m in request.messages], tools=_mc_tools(request)
     )
     try:
-        _VALIDATOR.validate_request(mc)
+        _VALIDATORS[family.user_after_tool].validate_request(mc)
     except MistralCommonException as exc:
         raise _refusal(exc) from None
     for schema in _schemas_of(request):

@@ -60,7 +60,8 @@ def content_tokens(content: Any, kind: Tokenizer) -> int:
             )
         elif isinstance(part, chunks.AudioChunk):
             # About 12.5 tokens per second of audio; base64 of 16 kHz mono 16-bit is ~43 kB per second.
-            total += max(1, len(part.input_audio) * 125 // 430_000)
+            data = part.input_audio if isinstance(part.input_audio, str) else part.input_audio.data
+            total += max(1, len(data) * 125 // 430_000)
         else:
             total += 256  # documents and references: their extracted text, unknown offline
     return total
