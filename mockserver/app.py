@@ -36,6 +36,7 @@ log = logging.getLogger("mockserver")
 CONFIG = web.AppKey("config", MockConfig)
 LIMITER = web.AppKey("limiter", RateLimiter)
 CACHE = web.AppKey("cache", OrderedDict)
+SERVICE = web.AppKey("recording_service", object)
 REQUEST_ID = web.RequestKey("request_id", str)
 CORRELATION_ID = web.RequestKey("correlation_id", str)
 API_KEY = web.RequestKey("api_key", str)
@@ -215,9 +216,7 @@ async def _stream(
     try:
         await sse.send(
             response,
-            events,
-            first_delay=(fault.ttft_ms or 0) / 1000,
-            gap=chunk_ms / 1000,
+            sse.evenly(events, (fault.ttft_ms or 0) / 1000, chunk_ms / 1000),
             disconnect_after=fault.disconnect_after,
             transport=request.transport,
         )
@@ -234,6 +233,19 @@ async def _warm(app: web.Application) -> None:
     loop.run_in_executor(None, lambda: (tokens.raw_tokenizer("tekken"), prose.warm()))
 
 
+SYNTHETIC_ROUTES: dict[tuple[str, str], Any] = {("POST", path): post_endpoint for path in POST_ROUTES}
+SYNTHETIC_ROUTES[("GET", "/v1/models")] = list_models
+
+
+def synthetic_handler(request: web.Request) -> Any:
+    """The synthetic handler for a request's route, for replay's ``--on-miss synthetic``."""
+    handler = SYNTHETIC_ROUTES.get((request.method, request.path))
+    if handler is None and request.method == "GET" and request.path.startswith("/v1/models/"):
+        request.match_info["model_id"] = request.path.rsplit("/", 1)[-1]
+        handler = retrieve_model
+    return handler
+
+
 def create_app(config: MockConfig | None = None) -> web.Application:
     """The mock as an aiohttp application, for ``web.run_app``, tests and gunicorn."""
     config = config or MockConfig()
@@ -242,9 +254,25 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app[LIMITER] = RateLimiter(config.rpm, config.tpm)
     app[CACHE] = OrderedDict()
     app.router.add_get("/health", health)
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_get("/v1/models/{model_id}", retrieve_model)
-    for path in POST_ROUTES:
-        app.router.add_post(path, post_endpoint)
+    if config.mode == "synthetic":
+        app.router.add_get("/v1/models", list_models)
+        app.router.add_get("/v1/models/{model_id}", retrieve_model)
+        for path in POST_ROUTES:
+            app.router.add_post(path, post_endpoint)
+    else:
+        from mockserver.recording.service import RecordingService
+
+        service = RecordingService(config, synthetic_handler)
+
+        async def recorded(request: web.Request) -> web.StreamResponse:
+            headers = {**_base_headers(request)}
+            if config.mode != "record":
+                headers.update(request.app[LIMITER].headers(_key(request)))
+            return await service.handle(request, headers)
+
+        app.router.add_route("*", "/{tail:.*}", recorded)
+        app.on_startup.append(service.start)
+        app.on_cleanup.append(service.stop)
+        app[SERVICE] = service
     app.on_startup.append(_warm)
     return app

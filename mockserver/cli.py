@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mockserver import __version__
 from mockserver.config import MockConfig
@@ -17,7 +18,34 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the mock server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8081)
-    serve.add_argument("--mode", choices=["synthetic"], default="synthetic", help="where answers come from")
+    serve.add_argument(
+        "--mode",
+        choices=["synthetic", "record", "replay", "auto"],
+        default="synthetic",
+        help="where answers come from: generated (default), upstream (record), recordings (replay), or both",
+    )
+    serve.add_argument(
+        "--upstream", default="https://api.mistral.ai", help="the API to record (default: Mistral)"
+    )
+    serve.add_argument(
+        "--recordings", type=Path, help="the directory recordings are read from and written to"
+    )
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="replay speed: 1 as recorded, 2 faster, 0 no wait"
+    )
+    serve.add_argument(
+        "--on-miss",
+        choices=["error", "synthetic"],
+        default="error",
+        help="replay: what an unmatched request gets",
+    )
+    serve.add_argument(
+        "--ignore-field",
+        action="append",
+        default=[],
+        dest="ignore_fields",
+        help="a body field left out of matching, dotted, * for any key or index (repeatable)",
+    )
     serve.add_argument(
         "--api-key",
         action="append",
@@ -38,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         help="422 body shape: Mistral's envelope (default) or the bare FastAPI {'detail': [...]}",
     )
     serve.add_argument("--log-level", default="INFO")
+    importer = commands.add_parser("import-vcr", help="convert cassettes of Mistral traffic into recordings")
+    importer.add_argument(
+        "cassettes", nargs="+", type=Path, help="vcrpy / pytest-recording / Ruby VCR YAML files"
+    )
+    importer.add_argument("--out", type=Path, required=True, help="the recordings directory to write")
     return parser
 
 
@@ -56,11 +89,25 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         tpm=args.tpm,
         padding=args.padding,
         validation_shape=args.validation_errors,
+        upstream=args.upstream,
+        upstream_key=os.environ.get("MISTRAL_API_KEY") or None,
+        recordings=args.recordings,
+        speed=args.speed,
+        on_miss=args.on_miss,
+        ignore_fields=tuple(args.ignore_fields),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "import-vcr":
+        from mockserver.recording.importer import import_files
+
+        report = import_files(args.cassettes, args.out)
+        print(report.summary())
+        return 1 if report.failed else 0
+    if args.mode != "synthetic" and args.recordings is None:
+        _parser().error(f"--mode {args.mode} needs --recordings DIR")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("mistral_common").setLevel(logging.WARNING)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -69,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from mockserver.app import create_app
 
-    print(f"mistral-mock {__version__}: {config.mode} mode on http://{config.host}:{config.port}", flush=True)
+    where = f" ({config.recordings})" if config.recordings else ""
+    print(
+        f"mistral-mock {__version__}: {config.mode} mode{where} on http://{config.host}:{config.port}",
+        flush=True,
+    )
     web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None)
     return 0
 

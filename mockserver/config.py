@@ -1,6 +1,7 @@
 """The mock's settings: one frozen object built from flags and environment."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from mockserver.contract.errors import ValidationShape
@@ -24,6 +25,15 @@ class MockConfig:
     # The live API's random ``p`` field on stream chunks.
     padding: bool = False
     validation_shape: ValidationShape = "envelope"
+    # Record, replay and auto modes.
+    upstream: str = "https://api.mistral.ai"
+    # The key used upstream when recording; None means the client's own bearer is forwarded.
+    upstream_key: str | None = None
+    recordings: Path | None = None
+    # Replay speed: 1 = as recorded, 2 = twice as fast, 0 = no waiting.
+    speed: float = 1.0
+    on_miss: Literal["error", "synthetic"] = "error"
+    ignore_fields: tuple[str, ...] = ()
 
     @property
     def max_body_bytes(self) -> int:

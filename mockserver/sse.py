@@ -1,14 +1,15 @@
 """Writing Server-Sent Events the way Mistral frames them, on absolute deadlines.
 
-Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n``. Each event is due at
-``start + first_delay + i * gap``; sleeping until each absolute deadline (instead of sleeping ``gap`` after
-each write) keeps timing error from accumulating over long streams. Events already due are written in one
-go, which is what makes zero-delay streams fast.
+Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n``. Each event is due at an
+offset from the start of the stream (evenly spaced for synthetic streams, as recorded for replays);
+sleeping until each absolute deadline (instead of sleeping a gap after each write) keeps timing error from
+accumulating over long streams. Events already due are written in one go, which is what makes zero-delay
+streams fast.
 """
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -25,27 +26,33 @@ class Disconnected(Exception):
     """The stream was cut on purpose (``disconnect_after``); nothing more may be written."""
 
 
+def evenly(
+    events: Iterable[bytes], first_delay: float = 0.0, gap: float = 0.0
+) -> Iterator[tuple[float, bytes]]:
+    """Offsets for synthetic streams: the first event after ``first_delay``, then one every ``gap``."""
+    for index, event in enumerate(events):
+        yield first_delay + index * gap, event
+
+
 async def send(
     response: web.StreamResponse,
-    events: Iterable[bytes],
+    events: Iterable[tuple[float, bytes]],
     *,
-    first_delay: float = 0.0,
-    gap: float = 0.0,
     disconnect_after: int | None = None,
     transport: asyncio.BaseTransport | None = None,
 ) -> None:
+    """Write each event when it is due: ``(offset in seconds from now, bytes)`` pairs, in order."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     batch: list[bytes] = []
-    for index, event in enumerate(events):
+    for index, (offset, event) in enumerate(events):
         if disconnect_after is not None and index >= disconnect_after:
             if batch:
                 await response.write(b"".join(batch))
             if transport is not None:
                 transport.abort()
             raise Disconnected
-        deadline = start + first_delay + index * gap
-        delay = deadline - loop.time()
+        delay = start + offset - loop.time()
         if delay > 0:
             if batch:
                 await response.write(b"".join(batch))

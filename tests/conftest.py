@@ -39,3 +39,6 @@ def start_mock() -> Iterator[Callable[..., str]]:
 def http(mock_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=mock_url, headers=AUTH, timeout=30) as client:
         yield client
+
+
+pytest_plugins = ["pytester"]

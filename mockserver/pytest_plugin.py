@@ -1,0 +1,159 @@
+"""pytest plugin: record a test suite's Mistral traffic once, replay it in CI with no key and no network.
+
+Modelled on pytest-recording. Each test that uses the ``mistral_mock`` fixture gets its own recordings
+folder (named from its module and node id, or ``@pytest.mark.mistral_recording("name")``) and a mock
+server on a free loopback port in front of it:
+
+    def test_answer(openai_client):
+        reply = openai_client.chat.completions.create(model="mistral-small-latest", messages=[...])
+
+``--mistral-record-mode`` picks what happens: ``none`` (the default) replays only and fails loudly on a
+request with no recording; ``once`` records a test whose folder is empty and replays the others;
+``new_episodes`` replays what matches and records the rest; ``all`` records every test afresh.
+"""
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+_USED_KEY = pytest.StashKey[dict[Path, set[Path]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mistral", "Mistral recordings (mistral-compat)")
+    group.addoption(
+        "--mistral-record-mode",
+        choices=RECORD_MODES,
+        default=None,
+        help="none: replay only (default); once: record tests without recordings; "
+        "new_episodes: record what does not match; all: record everything again",
+    )
+    group.addoption(
+        "--mistral-fail-unused", action="store_true", help="fail when some recordings were not used"
+    )
+    group.addoption(
+        "--mistral-upstream", default=None, help="API to record from (default: MISTRAL_BASE_URL or Mistral)"
+    )
+    parser.addini(
+        "mistral_recordings_dir", "folder holding per-test recordings (default: <test dir>/recordings)"
+    )
+    parser.addini("mistral_record_mode", "default --mistral-record-mode", default="none")
+    parser.addini(
+        "mistral_replay_speed",
+        "replay speed for SSE timing: 0 (default) sends at once, 1 as recorded",
+        default="0",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mistral_recording(name): the recordings folder name for this test")
+    config.stash[_USED_KEY] = {}
+
+
+def _record_mode(config: pytest.Config) -> str:
+    mode = config.getoption("--mistral-record-mode") or config.getini("mistral_record_mode")
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(f"mistral_record_mode must be one of {', '.join(RECORD_MODES)}, got {mode!r}")
+    return mode
+
+
+def recordings_dir(request: pytest.FixtureRequest) -> Path:
+    configured = request.config.getini("mistral_recordings_dir")
+    module = request.node.path
+    root = Path(request.config.rootpath, configured) if configured else module.parent / "recordings"
+    marker = request.node.get_closest_marker("mistral_recording")
+    name = marker.args[0] if marker and marker.args else request.node.name
+    return root / module.stem / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
+def _mode_for(record_mode: str, folder: Path) -> str:
+    has_recordings = folder.is_dir() and any(folder.rglob("*.json"))
+    if record_mode == "none":
+        return "replay"
+    if record_mode == "once":
+        return "replay" if has_recordings else "record"
+    if record_mode == "new_episodes":
+        return "auto"
+    return "record"
+
+
+@pytest.fixture
+def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of a mock that replays (or records) this test's Mistral traffic."""
+    from mockserver.app import SERVICE, create_app
+    from mockserver.config import MockConfig
+    from mockserver.serving import ServerThread
+
+    record_mode = _record_mode(request.config)
+    folder = recordings_dir(request)
+    mode = _mode_for(record_mode, folder)
+    if record_mode == "all" and folder.is_dir():
+        shutil.rmtree(folder)
+    upstream = (
+        request.config.getoption("--mistral-upstream")
+        or os.environ.get("MISTRAL_BASE_URL")
+        or "https://api.mistral.ai"
+    )
+    config = MockConfig(
+        mode=mode,  # type: ignore[arg-type]
+        recordings=folder,
+        upstream=upstream,
+        upstream_key=os.environ.get("MISTRAL_API_KEY") or None,
+        speed=float(request.config.getini("mistral_replay_speed")),
+    )
+    apps: list[Any] = []
+
+    def make() -> Any:
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    with ServerThread(make) as url:
+        yield url
+    used = request.config.stash[_USED_KEY].setdefault(folder, set())
+    used.update(p.resolve() for p in apps[0][SERVICE].store.used())
+
+
+@pytest.fixture
+def mistral_client(mistral_mock: str) -> Any:
+    """Mistral's SDK pointed at ``mistral_mock``."""
+    from mistralai.client import Mistral
+
+    return Mistral(api_key=os.environ.get("MISTRAL_API_KEY", "recorded"), server_url=mistral_mock)
+
+
+@pytest.fixture
+def openai_client(mistral_mock: str) -> Any:
+    """The openai client pointed at ``mistral_mock`` (no retries: a miss must fail at once)."""
+    from openai import OpenAI
+
+    return OpenAI(
+        base_url=f"{mistral_mock}/v1", api_key=os.environ.get("MISTRAL_API_KEY", "recorded"), max_retries=0
+    )
+
+
+def _unused(config: pytest.Config) -> list[Path]:
+    unused = []
+    for folder, used in config.stash.get(_USED_KEY, {}).items():
+        if folder.is_dir():
+            unused.extend(p for p in sorted(folder.rglob("*.json")) if p.resolve() not in used)
+    return unused
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    unused = _unused(config)
+    if unused:
+        terminalreporter.section("unused Mistral recordings")
+        for path in unused:
+            terminalreporter.write_line(str(path))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.getoption("--mistral-fail-unused", default=False) and _unused(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

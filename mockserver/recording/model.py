@@ -1,0 +1,161 @@
+"""One recorded interaction and its file format: the product people read and diff in code review.
+
+A recording is one pretty-printed JSON file: the request (method, path, query, the headers that matter,
+the JSON body as JSON), the response (status, allow-listed headers, the JSON body as JSON, or the list of
+SSE events, each with its offset in milliseconds from the request) and metadata. Keys keep the order in
+which they arrived, so a replay re-serialises every body and event exactly as Mistral sent it: compact
+separators and raw UTF-8. Where that would not reproduce the original bytes (a pretty-printed gateway
+body, a non-JSON body), the exact text is stored instead under ``text``, and ``text`` is what is sent.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver import __version__
+
+FORMAT_VERSION = 1
+DONE = "[DONE]"
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Body:
+    """A body as JSON (``value``) when compact JSON reproduces it exactly, else as its exact ``text``."""
+
+    value: Any = None
+    text: str | None = None
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, content_type: str | None = None) -> "Body":
+        if not raw:
+            return cls(text="")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return cls(text=raw.decode("latin-1"))
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return cls(text=text)
+        if compact(value) == text:
+            return cls(value=value)
+        return cls(text=text)
+
+    @property
+    def is_json(self) -> bool:
+        return self.text is None
+
+    def to_bytes(self) -> bytes:
+        return (compact(self.value) if self.text is None else self.text).encode("utf-8")
+
+    def parsed(self) -> Any:
+        """The body as JSON where it is JSON at all (also a pretty-printed one), else None."""
+        if self.text is None:
+            return self.value
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    def dump(self, into: dict[str, Any]) -> None:
+        if self.text is None:
+            into["body"] = self.value
+        else:
+            into["text"] = self.text
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> "Body":
+        if "text" in data:
+            return cls(text=data["text"])
+        return cls(value=data.get("body"))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent."""
+
+    at_ms: float
+    data: Body
+
+    def to_bytes(self) -> bytes:
+        if self.data.text is None and self.data.value == DONE:
+            return b"data: [DONE]\n\n"
+        return b"data: " + self.data.to_bytes() + b"\n\n"
+
+
+@dataclass(frozen=True)
+class Recording:
+    method: str
+    path: str
+    query: str
+    request_headers: dict[str, str]
+    request_body: Body
+    status: int
+    response_headers: dict[str, str]
+    response_body: Body | None = None
+    events: tuple[Event, ...] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_stream(self) -> bool:
+        return self.events is not None
+
+    def to_json(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.query:
+            request["query"] = self.query
+        request["headers"] = self.request_headers
+        self.request_body.dump(request)
+        response: dict[str, Any] = {"status": self.status, "headers": self.response_headers}
+        if self.events is not None:
+            response["events"] = [_event_json(event) for event in self.events]
+        elif self.response_body is not None:
+            self.response_body.dump(response)
+        meta = {"format": FORMAT_VERSION, "tool": f"mistral-compat {__version__}", **self.meta}
+        return {"request": request, "response": response, "meta": meta}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Recording":
+        request, response = data["request"], data["response"]
+        events = None
+        if "events" in response:
+            events = tuple(Event(float(e.get("at_ms", 0)), _event_body(e)) for e in response["events"])
+        return cls(
+            method=request["method"].upper(),
+            path=request["path"],
+            query=request.get("query", ""),
+            request_headers=dict(request.get("headers", {})),
+            request_body=Body.load(request),
+            status=int(response["status"]),
+            response_headers=dict(response.get("headers", {})),
+            response_body=None if events is not None else Body.load(response),
+            events=events,
+            meta=dict(data.get("meta", {})),
+        )
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    out: dict[str, Any] = {"at_ms": round(event.at_ms, 1)}
+    if event.data.text is None:
+        out["data"] = event.data.value
+    else:
+        out["text"] = event.data.text
+    return out
+
+
+def _event_body(data: dict[str, Any]) -> Body:
+    return Body(text=data["text"]) if "text" in data else Body(value=data.get("data"))
+
+
+def event_data(text: str) -> Body:
+    """An SSE payload: ``[DONE]`` is kept as the literal string, JSON as JSON where it round-trips."""
+    if text == DONE:
+        return Body(value=DONE)
+    return Body.from_bytes(text.encode("utf-8"))

@@ -1,0 +1,111 @@
+"""Record mode: forward a request to the real API, stream the answer back as it arrives, keep a copy.
+
+The client sees every byte when the upstream sends it (nothing is buffered on the way), while the copy
+collects the body, or each SSE event with the moment it completed. Credentials never travel in the copy;
+upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own bearer.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+
+from mockserver.recording.model import Body, Event, Recording, event_data
+
+HOP_BY_HOP = frozenset(
+    "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade host "
+    "content-length".split()
+)
+CREDENTIALS = frozenset({"authorization", "x-api-key", "cookie"})
+# aiohttp decodes compressed bodies, so what reaches the client (and the recording) is decoded.
+NOT_PASSED_BACK = HOP_BY_HOP | {"content-encoding", "set-cookie"}
+
+
+@dataclass
+class EventSplitter:
+    """Cuts a byte stream into SSE events as they complete, noting when each one did."""
+
+    started: float
+    pending: bytes = b""
+    events: list[Event] = field(default_factory=list)
+
+    def feed(self, data: bytes) -> None:
+        self.pending += data.replace(b"\r\n", b"\n")
+        while b"\n\n" in self.pending:
+            block, self.pending = self.pending.split(b"\n\n", 1)
+            self._add(block)
+
+    def close(self) -> None:
+        if self.pending.strip():
+            self._add(self.pending)
+        self.pending = b""
+
+    def _add(self, block: bytes) -> None:
+        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
+        if not lines:
+            return
+        at_ms = (time.monotonic() - self.started) * 1000
+        self.events.append(Event(at_ms, event_data(b"\n".join(lines).decode("utf-8", "replace"))))
+
+
+def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | CREDENTIALS}
+    bearer = key or request.headers.get("Authorization", "").partition(" ")[2].strip()
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    headers.pop("Accept-Encoding", None)
+    return headers
+
+
+def client_bearer(request: web.Request) -> str:
+    return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+
+async def forward(
+    request: web.Request, raw: bytes, session: aiohttp.ClientSession, upstream: str, key: str | None
+) -> tuple[web.StreamResponse, Recording | None]:
+    """Proxy one request; return the response sent and the recording (None if the client left early)."""
+    started = time.monotonic()
+    url = upstream.rstrip("/") + request.rel_url.raw_path
+    if request.rel_url.raw_query_string:
+        url += "?" + request.rel_url.raw_query_string
+    async with session.request(
+        request.method, url, data=raw or None, headers=upstream_headers(request, key)
+    ) as up:
+        headers = {k: v for k, v in up.headers.items() if k.lower() not in NOT_PASSED_BACK}
+        response = web.StreamResponse(status=up.status, headers=headers)
+        await response.prepare(request)
+        is_stream = up.headers.get("Content-Type", "").startswith("text/event-stream")
+        splitter = EventSplitter(started) if is_stream else None
+        collected = bytearray()
+        try:
+            async for chunk in up.content.iter_any():
+                await response.write(chunk)
+                if splitter is not None:
+                    splitter.feed(chunk)
+                else:
+                    collected.extend(chunk)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            return response, None  # the client left: a partial answer is not a fixture
+        await response.write_eof()
+    if splitter is not None:
+        splitter.close()
+    recording = Recording(
+        method=request.method,
+        path=request.rel_url.raw_path,
+        query=request.rel_url.raw_query_string,
+        request_headers=dict(request.headers),
+        request_body=Body.from_bytes(raw),
+        status=up.status,
+        response_headers=dict(up.headers),
+        response_body=None if splitter is not None else Body.from_bytes(bytes(collected)),
+        events=tuple(splitter.events) if splitter is not None else None,
+        meta={
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "upstream": upstream,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+    )
+    return response, recording

@@ -1,0 +1,68 @@
+"""Keeping secrets out of recordings, at write time, whatever the caller configured.
+
+Headers are allow-listed, so a credential header can never be written; query parameters whose names look
+like credentials are dropped; and every configured key (the upstream key, the client's bearer, the mock's
+accepted keys) is replaced wherever it appears in a body or a header value.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+REDACTED = "<redacted>"
+
+REQUEST_HEADERS = ("content-type", "accept")
+RESPONSE_HEADERS = (
+    "content-type",
+    "retry-after",
+    "mistral-correlation-id",
+    "x-kong-request-id",
+    "www-authenticate",
+)
+RESPONSE_HEADER_PREFIXES = ("x-ratelimit-", "ratelimitbysize-", "x-ratelimitbysize-")
+
+_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|cookie|signature|credential|session", re.IGNORECASE)
+
+
+def is_credential(name: str) -> bool:
+    return bool(_CREDENTIAL.search(name)) and not name.lower().startswith(RESPONSE_HEADER_PREFIXES)
+
+
+def request_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() in REQUEST_HEADERS}
+
+
+def response_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    kept = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in RESPONSE_HEADERS or lowered.startswith(RESPONSE_HEADER_PREFIXES):
+            kept[lowered] = value
+    return kept
+
+
+def query(query_string: str) -> str:
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    return urlencode([(k, v) for k, v in pairs if not is_credential(k)])
+
+
+def scrub(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` with every secret replaced, in strings and keys at any depth."""
+    secrets = [s for s in secrets if s and len(s) >= 4]
+    if not secrets:
+        return value
+    return _scrub(value, secrets)
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value

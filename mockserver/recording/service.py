@@ -1,0 +1,86 @@
+"""The record, replay and auto modes of ``mistral-mock serve``, as one aiohttp handler.
+
+replay: answer only from recordings (no network); a miss is a clear 404, or a synthetic answer with
+``--on-miss synthetic``. record: forward everything upstream and save each interaction. auto: replay when
+a recording matches, else record.
+"""
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from mockserver.config import MockConfig
+from mockserver.recording import proxy, replay
+from mockserver.recording.model import Body
+from mockserver.recording.store import RecordingStore
+
+log = logging.getLogger("mockserver.recording")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class RecordingService:
+    def __init__(self, config: MockConfig, synthetic: Callable[[web.Request], Handler | None]) -> None:
+        if config.recordings is None:
+            raise ValueError(f"--mode {config.mode} needs --recordings DIR")
+        self.config = config
+        secrets = [k for k in (config.upstream_key, *config.api_keys) if k]
+        self.store = RecordingStore(config.recordings, ignore_fields=config.ignore_fields, secrets=secrets)
+        self._synthetic = synthetic
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self, app: web.Application) -> None:
+        loaded = await asyncio.get_running_loop().run_in_executor(None, self.store.load)
+        log.info("%d recordings indexed under %s", loaded, self.config.recordings)
+        if self.config.mode != "replay":
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=600)
+            self._session = aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
+
+    async def stop(self, app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def handle(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+        raw = await request.read()
+        if self.config.mode in ("replay", "auto"):
+            body = Body.from_bytes(raw)
+            recording = self.store.lookup(
+                request.method, request.path, request.rel_url.raw_query_string, body
+            )
+            if recording is not None:
+                return await replay.send(request, recording, self.config.speed, headers)
+            if self.config.mode == "replay":
+                return await self._miss(request, body)
+        return await self._record(request, raw)
+
+    async def _miss(self, request: web.Request, body: Body) -> web.StreamResponse:
+        if self.config.on_miss == "synthetic":
+            handler = self._synthetic(request)
+            if handler is not None:
+                return await handler(request)
+        closest = self.store.closest(request.method, request.path, body)
+        named = None
+        if closest is not None:
+            named = (str(closest[0].relative_to(self.store.root)), closest[1])
+        raise replay.miss(request.method, request.path, named)
+
+    async def _record(self, request: web.Request, raw: bytes) -> web.StreamResponse:
+        assert self._session is not None
+        try:
+            response, recording = await proxy.forward(
+                request, raw, self._session, self.config.upstream, self.config.upstream_key
+            )
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            from mockserver.contract.errors import MistralError, envelope
+
+            message = f"Upstream {self.config.upstream} could not be reached: {exc.__class__.__name__}"
+            raise MistralError(502, envelope(message, "upstream_unreachable", None)) from None
+        if recording is not None:
+            save = functools.partial(self.store.save, recording, extra_secrets=[proxy.client_bearer(request)])
+            path = await asyncio.get_running_loop().run_in_executor(None, save)
+            log.info("recorded %s %s -> %s", request.method, request.path, path)
+        return response

@@ -1,0 +1,270 @@
+"""Recordings on disk: one file per interaction, written atomically, found in O(1) through an index.
+
+Writes never leave a half-written file: the text goes to a hidden temporary file, is flushed to disk and
+then published with ``os.link``, which fails instead of overwriting, so concurrent recorders (threads or
+processes) of the same request get distinct names (``.2.json``, ``.3.json`` ...) in the order they finished. A
+``kill -9`` can at worst leave a hidden temporary file, which the next load removes. Secrets are scrubbed
+before anything is written.
+
+The index maps each request key to its recordings in order. Replaying walks them in order and then keeps
+answering with the last one, so a test that asks the same question three times gets the three recorded
+answers.
+"""
+
+import json
+import os
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from mockserver.recording import matching, redact
+from mockserver.recording.model import Body, Event, Recording
+
+_SEQUENCE = re.compile(r"^(?P<stem>[^.]+)(?:\.(?P<n>\d+))?\.json$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+CACHE_SIZE = 256
+
+
+class RecordingError(ValueError):
+    """A recording file that cannot be read; the message names the file."""
+
+
+def endpoint_name(path: str) -> str:
+    """The folder and name prefix for a path: chat, fim, embeddings, ocr, models, or the path's words."""
+    known = {
+        "/v1/chat/completions": "chat",
+        "/v1/fim/completions": "fim",
+        "/v1/embeddings": "embeddings",
+        "/v1/ocr": "ocr",
+    }
+    if path in known:
+        return known[path]
+    if path.startswith("/v1/models"):
+        return "models"
+    words = [w for w in path.strip("/").split("/") if w and w != "v1"]
+    return _slug("-".join(words[:2])) or "root"
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:limit].strip("-")
+
+
+def _subject(recording: Recording) -> str:
+    """A few words that say what the request was about."""
+    body = recording.request_body.parsed()
+    if not isinstance(body, dict):
+        return recording.path.rsplit("/", 1)[-1] if recording.path.startswith("/v1/models/") else "list"
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):
+                    content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+                if isinstance(content, str) and content.strip():
+                    return " ".join(content.split()[:6])
+        return "conversation"
+    for field in ("prompt", "input"):
+        value = body.get(field)
+        if isinstance(value, list) and value:
+            value = value[0]
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split()[:6])
+    document = body.get("document")
+    if isinstance(document, dict):
+        name = (
+            document.get("document_name") or document.get("document_url") or document.get("image_url") or ""
+        )
+        if isinstance(name, str) and not name.startswith("data:"):
+            return name.rsplit("/", 1)[-1]
+        return document.get("type", "document")
+    return body.get("model", "request") if isinstance(body.get("model"), str) else "request"
+
+
+def file_stem(recording: Recording, key: str) -> str:
+    endpoint = endpoint_name(recording.path)
+    parts = [endpoint, _slug(_subject(recording)), key[:8]]
+    if recording.status >= 400:
+        parts.insert(2, str(recording.status))
+    return "-".join(p for p in parts if p)
+
+
+def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
+    secrets = list(secrets)
+
+    def body(b: Body | None) -> Body | None:
+        if b is None:
+            return None
+        if b.text is not None:
+            return Body(text=redact.scrub(b.text, secrets))
+        return Body(value=redact.scrub(b.value, secrets))
+
+    events = None
+    if recording.events is not None:
+        events = tuple(Event(e.at_ms, body(e.data)) for e in recording.events)  # type: ignore[arg-type]
+    return replace(
+        recording,
+        query=redact.query(recording.query),
+        request_headers=redact.scrub(redact.request_headers(recording.request_headers), secrets),
+        request_body=body(recording.request_body),  # type: ignore[arg-type]
+        response_headers=redact.scrub(redact.response_headers(recording.response_headers), secrets),
+        response_body=body(recording.response_body),
+        events=events,
+        meta=redact.scrub(recording.meta, secrets),
+    )
+
+
+class RecordingStore:
+    """The recordings under one directory, indexed by request key."""
+
+    def __init__(self, root: Path, *, ignore_fields: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
+        self.root = Path(root)
+        self.ignore_fields = tuple(ignore_fields)
+        self.secrets = tuple(s for s in secrets if s)
+        self._index: dict[str, list[Path]] = {}
+        self._by_route: dict[tuple[str, str], list[Path]] = {}
+        self._cursor: dict[str, int] = {}
+        self._used: set[Path] = set()
+        self._cache: OrderedDict[Path, Recording] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def load(self) -> int:
+        """Index every recording under the root; remove temporary files a killed recorder left."""
+        self._index.clear()
+        self._by_route.clear()
+        self._cursor.clear()
+        if not self.root.is_dir():
+            return 0
+        found: list[tuple[str, str, int, Path]] = []
+        for directory, _, names in os.walk(self.root):
+            for name in names:
+                path = Path(directory, name)
+                if name.startswith(".") and name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)
+                    continue
+                if not name.endswith(".json") or name.startswith("."):
+                    continue
+                recording = self.read(path)
+                match = _SEQUENCE.match(name)
+                sequence = int(match["n"]) if match and match["n"] else 1
+                found.append((self.key_of(recording), name, sequence, path))
+                self._by_route.setdefault((recording.method, recording.path), []).append(path)
+        found.sort(key=lambda item: (item[0], item[1].split(".", 1)[0], item[2]))
+        for key, _, _, path in found:
+            self._index.setdefault(key, []).append(path)
+        return len(found)
+
+    def read(self, path: Path) -> Recording:
+        cached = self._cache.get(path)
+        if cached is not None:
+            self._cache.move_to_end(path)
+            return cached
+        try:
+            recording = Recording.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise RecordingError(f"{path}: not a readable recording ({exc})") from None
+        self._cache[path] = recording
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return recording
+
+    def key_of(self, recording: Recording) -> str:
+        return matching.request_key(
+            recording.method, recording.path, recording.query, recording.request_body, self.ignore_fields
+        )
+
+    def __len__(self) -> int:
+        return sum(len(paths) for paths in self._index.values())
+
+    def lookup(self, method: str, path: str, query: str, body: Body) -> Recording | None:
+        """The next recording for this request: in recorded order, then the last one again."""
+        key = matching.request_key(method, path, query, body, self.ignore_fields)
+        with self._lock:
+            paths = self._index.get(key)
+            if not paths:
+                return None
+            position = self._cursor.get(key, 0)
+            self._cursor[key] = position + 1
+            chosen = paths[min(position, len(paths) - 1)]
+            self._used.add(chosen)
+        return self.read(chosen)
+
+    def closest(self, method: str, path: str, body: Body, limit: int = 500) -> tuple[Path, list[str]] | None:
+        """The recording of the same route whose body differs in the fewest fields, and those fields."""
+        wanted = matching.canonical(path, body, self.ignore_fields)
+        best: tuple[Path, list[str]] | None = None
+        for candidate in self._by_route.get((method.upper(), path), [])[-limit:]:
+            recorded = self.read(candidate)
+            diff = matching.differences(
+                wanted, matching.canonical(path, recorded.request_body, self.ignore_fields)
+            )
+            if best is None or len(diff) < len(best[1]):
+                best = (candidate, diff)
+        return best
+
+    def all_paths(self) -> list[Path]:
+        return [p for paths in self._index.values() for p in paths]
+
+    def used(self) -> set[Path]:
+        """Recordings replayed or written since the store was loaded."""
+        return set(self._used)
+
+    def unused(self) -> list[Path]:
+        return [p for p in self.all_paths() if p not in self._used]
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def save(self, recording: Recording, *, extra_secrets: Iterable[str] = ()) -> Path:
+        """Write one recording atomically (scrubbed) and index it; safe from several threads."""
+        recording = scrubbed(recording, (*self.secrets, *extra_secrets))
+        key = self.key_of(recording)
+        default_key = matching.request_key(
+            recording.method, recording.path, recording.query, recording.request_body
+        )
+        directory = self.root / endpoint_name(recording.path)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = _publish(directory, file_stem(recording, default_key), recording.dumps())
+        with self._lock:
+            self._index.setdefault(key, []).append(path)
+            self._by_route.setdefault((recording.method, recording.path), []).append(path)
+            self._cache[path] = recording
+            self._used.add(path)
+        return path
+
+
+def _publish(directory: Path, stem: str, text: str) -> Path:
+    temporary = directory / f".{stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        sequence = 1
+        while True:
+            final = directory / (f"{stem}.json" if sequence == 1 else f"{stem}.{sequence}.json")
+            try:
+                os.link(temporary, final)
+                break
+            except FileExistsError:
+                sequence += 1
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_directory(directory)
+    return final
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

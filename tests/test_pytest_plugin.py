@@ -1,0 +1,120 @@
+"""The pytest plugin as a user meets it: record once, replay offline, fail on a miss, report leftovers."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.config import MockConfig
+from mockserver.serving import ServerThread
+
+USER_TESTS = """
+import pytest
+
+
+def test_chat(openai_client):
+    reply = openai_client.chat.completions.create(
+        model="mistral-small-latest", messages=[{"role": "user", "content": "Hello there"}]
+    )
+    assert reply.choices[0].message.content
+
+
+def test_stream_and_embeddings(mistral_client):
+    hi = [{"role": "user", "content": "Hi"}]
+    events = list(mistral_client.chat.stream(model="mistral-small-latest", messages=hi))
+    assert events[-1].data.choices[0].finish_reason == "stop"
+    vectors = mistral_client.embeddings.create(model="mistral-embed", inputs=["a", "b"])
+    assert len(vectors.data) == 2
+
+
+@pytest.mark.mistral_recording("shared-name")
+def test_named(mistral_mock):
+    import httpx2
+    answer = httpx2.get(f"{mistral_mock}/v1/models", headers={"Authorization": "Bearer k"})
+    assert answer.status_code == 200
+"""
+
+
+@pytest.fixture(autouse=True)
+def quiet_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+
+
+@pytest.fixture
+def upstream() -> Iterator[str]:
+    with ServerThread(lambda: create_app(MockConfig())) as url:
+        yield url
+
+
+def recordings(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json"))
+
+
+def test_record_once_then_replay_offline(pytester: pytest.Pytester, upstream: str) -> None:
+    pytester.makepyfile(test_app=USER_TESTS)
+    first = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    first.assert_outcomes(passed=3)
+    saved = recordings(pytester.path / "recordings")
+    assert [name.split("/")[:2] for name in saved] == [
+        ["test_app", "shared-name"],
+        ["test_app", "test_chat"],
+        ["test_app", "test_stream_and_embeddings"],
+        ["test_app", "test_stream_and_embeddings"],
+    ]
+    # The upstream is unreachable from now on: replay must not need it.
+    replay = pytester.runpytest("--mistral-upstream=http://127.0.0.1:9")
+    replay.assert_outcomes(passed=3)
+    assert recordings(pytester.path / "recordings") == saved
+
+
+def test_a_miss_fails_loudly_in_the_default_mode(pytester: pytest.Pytester, upstream: str) -> None:
+    pytester.makepyfile(test_app=USER_TESTS)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+        passed=3
+    )
+    changed = USER_TESTS.replace("Hello there", "Hello again")
+    pytester.makepyfile(test_app=changed)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*No recording matched POST /v1/chat/completions*messages.0.content*"])
+
+
+def test_new_episodes_records_only_what_is_missing(pytester: pytest.Pytester, upstream: str) -> None:
+    pytester.makepyfile(test_app=USER_TESTS)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    before = recordings(pytester.path / "recordings")
+    pytester.makepyfile(test_app=USER_TESTS.replace("Hello there", "Hello again"))
+    pytester.runpytest(
+        "--mistral-record-mode=new_episodes", f"--mistral-upstream={upstream}"
+    ).assert_outcomes(passed=3)
+    after = recordings(pytester.path / "recordings")
+    assert set(before) < set(after) and len(after) == len(before) + 1
+
+
+def test_unused_recordings_are_reported_and_can_fail_the_run(
+    pytester: pytest.Pytester, upstream: str
+) -> None:
+    pytester.makepyfile(test_app=USER_TESTS)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    stale = pytester.path / "recordings" / "test_app" / "test_chat" / "chat" / "chat-stale-00000000.json"
+    stale.write_text(
+        next((pytester.path / "recordings" / "test_app" / "test_chat").rglob("*.json")).read_text()
+    )
+    report = pytester.runpytest()
+    report.assert_outcomes(passed=3)
+    report.stdout.fnmatch_lines(["*unused Mistral recordings*", "*chat-stale-00000000.json*"])
+    assert report.ret == 0
+    strict = pytester.runpytest("--mistral-fail-unused")
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_record_all_starts_afresh(pytester: pytest.Pytester, upstream: str) -> None:
+    pytester.makepyfile(test_app=USER_TESTS)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    marker = pytester.path / "recordings" / "test_app" / "test_chat" / "leftover.json"
+    marker.write_text("{}")
+    pytester.runpytest("--mistral-record-mode=all", f"--mistral-upstream={upstream}").assert_outcomes(
+        passed=3
+    )
+    assert not marker.exists()

@@ -1,0 +1,153 @@
+"""The recorder never writes a secret, never loses a recording and never leaves half a file behind."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import httpx2 as httpx
+
+from mockserver.app import create_app
+from mockserver.config import MockConfig
+from mockserver.recording.store import RecordingStore
+from mockserver.serving import ServerThread
+
+UPSTREAM_KEY = "UPSTREAM-secret-key-4f9a8b7c6d"
+CLIENT_KEY = "CLIENT-secret-key-1e2d3c4b5a"
+
+
+def every_byte(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_no_secret_is_ever_written(tmp_path: Path) -> None:
+    with ServerThread(lambda: create_app(MockConfig(api_keys=frozenset({UPSTREAM_KEY})))) as upstream:
+        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY)
+        with ServerThread(lambda: create_app(config)) as recorder:
+            headers = {
+                "Authorization": f"Bearer {CLIENT_KEY}",
+                "x-api-key": CLIENT_KEY,
+                "Cookie": f"s={CLIENT_KEY}",
+            }
+            leaky = {
+                "model": "mistral-small-latest",
+                "messages": [{"role": "user", "content": f"my keys are {UPSTREAM_KEY} and {CLIENT_KEY}"}],
+                "metadata": {CLIENT_KEY: UPSTREAM_KEY},
+            }
+            assert (
+                httpx.post(f"{recorder}/v1/chat/completions", json=leaky, headers=headers).status_code == 200
+            )
+            stream = {**leaky, "stream": True}
+            assert (
+                httpx.post(f"{recorder}/v1/chat/completions", json=stream, headers=headers).status_code == 200
+            )
+            query = f"{recorder}/v1/models?api_key={CLIENT_KEY}&token={UPSTREAM_KEY}&page=2"
+            assert httpx.get(query, headers=headers).status_code == 200
+    # Without an upstream key the client's bearer goes upstream, and is scrubbed all the same.
+    with ServerThread(lambda: create_app(MockConfig(api_keys=frozenset({CLIENT_KEY})))) as upstream:
+        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        with ServerThread(lambda: create_app(config)) as recorder:
+            answer = httpx.post(
+                f"{recorder}/v1/embeddings",
+                json={"model": "mistral-embed", "input": CLIENT_KEY},
+                headers=headers,
+            )
+            assert answer.status_code == 200
+            refused = httpx.get(f"{recorder}/v1/models", headers={"Authorization": "Bearer wrong-key-000000"})
+            assert refused.status_code == 401
+    written = every_byte(tmp_path)
+    assert len(list(tmp_path.rglob("*.json"))) == 5
+    assert UPSTREAM_KEY.encode() not in written
+    assert CLIENT_KEY.encode() not in written
+    assert b"wrong-key-000000" not in written
+    assert b"<redacted>" in written
+    assert b"page=2" in written, "harmless query parameters are kept"
+
+
+async def _fire(url: str, bodies: list[dict]) -> list[int]:
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer k"}) as session:
+
+        async def one(body: dict) -> int:
+            async with session.post(f"{url}/v1/chat/completions", json=body) as response:
+                await response.read()
+                return response.status
+
+        return await asyncio.gather(*(one(b) for b in bodies))
+
+
+def _question(i: int) -> dict:
+    return {
+        "model": "mistral-small-latest",
+        "messages": [{"role": "user", "content": f"Question number {i}"}],
+    }
+
+
+def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
+    bodies = [_question(i % 10) for i in range(100)]
+    with ServerThread(lambda: create_app(MockConfig(latency_ms=5))) as upstream:
+        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        with ServerThread(lambda: create_app(config)) as recorder:
+            statuses = asyncio.run(_fire(recorder, bodies))
+    assert statuses == [200] * 100
+    files = list(tmp_path.rglob("*.json"))
+    assert len(files) == 100
+    for path in files:
+        assert json.loads(path.read_text())["response"]["status"] == 200
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    store = RecordingStore(tmp_path)
+    assert store.load() == 100
+    assert len(store._index) == 10, "ten distinct requests, ten recordings each"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the_rest(tmp_path: Path) -> None:
+    bodies = [_question(i) for i in range(200)]
+    with ServerThread(lambda: create_app(MockConfig(latency_ms=200))) as upstream:
+        port = _free_port()
+        command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--mode", "record"]
+        command += ["--upstream", upstream, "--recordings", str(tmp_path), "--log-level", "WARNING"]
+        recorder = subprocess.Popen(command)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{url}/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+
+            async def fire_and_kill() -> None:
+                task = asyncio.ensure_future(_fire(url, bodies))
+                while len(list(tmp_path.rglob("*.json"))) < 20:
+                    await asyncio.sleep(0.005)
+                os.kill(recorder.pid, signal.SIGKILL)
+                await asyncio.gather(task, return_exceptions=True)
+
+            asyncio.run(fire_and_kill())
+        finally:
+            recorder.kill()
+            recorder.wait()
+        survivors = list(tmp_path.rglob("*.json"))
+        assert 20 <= len(survivors) < 200, "the kill landed in the middle of the run"
+        for path in survivors:
+            json.loads(path.read_text())  # every published file is complete
+        store = RecordingStore(tmp_path)
+        assert store.load() == len(survivors)
+        assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")], "load removes leftovers"
+
+        config = MockConfig(mode="auto", upstream=upstream, recordings=tmp_path)
+        with ServerThread(lambda: create_app(config)) as rerun:
+            assert asyncio.run(_fire(rerun, bodies)) == [200] * 200
+    assert len(list(tmp_path.rglob("*.json"))) == 200, "the re-run recorded exactly the missing ones"
