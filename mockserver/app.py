@@ -274,5 +274,6 @@ def create_app(config: MockConfig | None = None) -> web.Application:
         app.on_startup.append(service.start)
         app.on_cleanup.append(service.stop)
         app[SERVICE] = service
-    app.on_startup.append(_warm)
+    if config.mode == "synthetic" or config.on_miss == "synthetic":
+        app.on_startup.append(_warm)
     return app

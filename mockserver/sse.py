@@ -40,10 +40,15 @@ async def send(
     *,
     disconnect_after: int | None = None,
     transport: asyncio.BaseTransport | None = None,
+    start: float | None = None,
 ) -> None:
-    """Write each event when it is due: ``(offset in seconds from now, bytes)`` pairs, in order."""
+    """Write each event when it is due: ``(offset in seconds from start, bytes)`` pairs, in order.
+
+    ``start`` is a ``loop.time()``; by default now. Replays pass the moment the request arrived, as the
+    recorded offsets count from the request.
+    """
     loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = loop.time() if start is None else start
     batch: list[bytes] = []
     for index, (offset, event) in enumerate(events):
         if disconnect_after is not None and index >= disconnect_after:
@@ -52,7 +57,9 @@ async def send(
             if transport is not None:
                 transport.abort()
             raise Disconnected
-        delay = start + offset - loop.time()
+        # The loop's timers fire up to a millisecond late (epoll counts whole milliseconds), so aim half a
+        # millisecond early: events then land within about half a millisecond of their deadline.
+        delay = start + offset - loop.time() - 0.0005
         if delay > 0:
             if batch:
                 await response.write(b"".join(batch))

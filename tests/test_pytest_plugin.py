@@ -118,3 +118,13 @@ def test_record_all_starts_afresh(pytester: pytest.Pytester, upstream: str) -> N
         passed=3
     )
     assert not marker.exists()
+
+
+def test_the_readme_example_works_as_written(pytester: pytest.Pytester, upstream: str) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = readme.split("```python\n# tests/test_support_bot.py\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_support_bot=example)
+    recorded = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    recorded.assert_outcomes(passed=2)
+    assert (pytester.path / "recordings" / "test_support_bot" / "weather-tools").is_dir()
+    pytester.runpytest("--mistral-upstream=http://127.0.0.1:9").assert_outcomes(passed=2)

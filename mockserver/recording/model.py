@@ -8,6 +8,7 @@ separators and raw UTF-8. Where that would not reproduce the original bytes (a p
 body, a non-JSON body), the exact text is stored instead under ``text``, and ``text`` is what is sent.
 """
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,11 @@ class Recording:
     @property
     def is_stream(self) -> bool:
         return self.events is not None
+
+    @functools.cached_property
+    def event_bytes(self) -> tuple[tuple[float, bytes], ...]:
+        """Each event's offset in seconds and its bytes, encoded once per loaded recording."""
+        return tuple((event.at_ms / 1000, event.to_bytes()) for event in self.events or ())
 
     def to_json(self) -> dict[str, Any]:
         request: dict[str, Any] = {"method": self.method, "path": self.path}

@@ -15,13 +15,12 @@ MISS_STATUS = 404  # a 4xx that SDKs do not retry, unlike 408, 409, 429 and 5xx
 
 
 def _offsets(recording: Recording, speed: float) -> list[tuple[float, bytes]]:
-    assert recording.events is not None
     scale = 0.0 if speed <= 0 else 1.0 / speed
-    return [(event.at_ms / 1000 * scale, event.to_bytes()) for event in recording.events]
+    return [(offset * scale, data) for offset, data in recording.event_bytes]
 
 
 async def send(
-    request: web.Request, recording: Recording, speed: float, extra_headers: dict[str, str]
+    request: web.Request, recording: Recording, speed: float, extra_headers: dict[str, str], arrived: float
 ) -> web.StreamResponse:
     # The recorded headers win: a replay answers as the recorded answer did, tracing ids included.
     headers = {**extra_headers, **recording.response_headers}
@@ -32,7 +31,7 @@ async def send(
     response = web.StreamResponse(status=recording.status, headers=headers)
     response.enable_chunked_encoding()
     await response.prepare(request)
-    await sse.send(response, _offsets(recording, speed))
+    await sse.send(response, _offsets(recording, speed), start=arrived)
     await response.write_eof()
     return response
 

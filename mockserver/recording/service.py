@@ -45,6 +45,7 @@ class RecordingService:
             await self._session.close()
 
     async def handle(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+        arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         if self.config.mode in ("replay", "auto"):
             body = Body.from_bytes(raw)
@@ -52,7 +53,7 @@ class RecordingService:
                 request.method, request.path, request.rel_url.raw_query_string, body
             )
             if recording is not None:
-                return await replay.send(request, recording, self.config.speed, headers)
+                return await replay.send(request, recording, self.config.speed, headers, arrived)
             if self.config.mode == "replay":
                 return await self._miss(request, body)
         return await self._record(request, raw)

@@ -24,6 +24,7 @@ from pathlib import Path
 from mockserver.recording import matching, redact
 from mockserver.recording.model import Body, Event, Recording
 
+_DECODER = json.JSONDecoder()
 _SEQUENCE = re.compile(r"^(?P<stem>[^.]+)(?:\.(?P<n>\d+))?\.json$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 CACHE_SIZE = 256
@@ -150,15 +151,31 @@ class RecordingStore:
                     continue
                 if not name.endswith(".json") or name.startswith("."):
                     continue
-                recording = self.read(path)
+                method, route, key = self._request_key(path)
                 match = _SEQUENCE.match(name)
                 sequence = int(match["n"]) if match and match["n"] else 1
-                found.append((self.key_of(recording), name, sequence, path))
-                self._by_route.setdefault((recording.method, recording.path), []).append(path)
+                found.append((key, name, sequence, path))
+                self._by_route.setdefault((method, route), []).append(path)
         found.sort(key=lambda item: (item[0], item[1].split(".", 1)[0], item[2]))
         for key, _, _, path in found:
             self._index.setdefault(key, []).append(path)
         return len(found)
+
+    def _request_key(self, path: Path) -> tuple[str, str, str]:
+        """Method, path and key of a recording, parsing only its request part (the response can be large)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+            start = text.index("{", text.index('"request"'))
+            request, _ = _DECODER.raw_decode(text, start)
+            body = Body(text=request["text"]) if "text" in request else Body(value=request.get("body"))
+            method, route = request["method"].upper(), request["path"]
+            return (
+                method,
+                route,
+                matching.request_key(method, route, request.get("query", ""), body, self.ignore_fields),
+            )
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise RecordingError(f"{path}: not a readable recording ({exc})") from None
 
     def read(self, path: Path) -> Recording:
         cached = self._cache.get(path)
