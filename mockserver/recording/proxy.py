@@ -6,12 +6,12 @@ upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own b
 """
 
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
 
+from mockserver import sse
 from mockserver.recording.model import Body, Event, Recording, event_data
 
 HOP_BY_HOP = frozenset(
@@ -23,31 +23,23 @@ CREDENTIALS = frozenset({"authorization", "x-api-key", "cookie"})
 NOT_PASSED_BACK = HOP_BY_HOP | {"content-encoding", "set-cookie"}
 
 
-@dataclass
 class EventSplitter:
     """Cuts a byte stream into SSE events as they complete, noting when each one did."""
 
-    started: float
-    pending: bytes = b""
-    events: list[Event] = field(default_factory=list)
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.lines = sse.DataLines()
+        self.events: list[Event] = []
 
     def feed(self, data: bytes) -> None:
-        self.pending += data.replace(b"\r\n", b"\n")
-        while b"\n\n" in self.pending:
-            block, self.pending = self.pending.split(b"\n\n", 1)
-            self._add(block)
+        self._add(self.lines.feed(data))
 
     def close(self) -> None:
-        if self.pending.strip():
-            self._add(self.pending)
-        self.pending = b""
+        self._add(self.lines.close())
 
-    def _add(self, block: bytes) -> None:
-        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
-        if not lines:
-            return
+    def _add(self, payloads: list[str]) -> None:
         at_ms = (time.monotonic() - self.started) * 1000
-        self.events.append(Event(at_ms, event_data(b"\n".join(lines).decode("utf-8", "replace"))))
+        self.events.extend(Event(at_ms, event_data(payload)) for payload in payloads)
 
 
 def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
