@@ -1,12 +1,84 @@
-"""``mistral-shim``: not built yet; it arrives with the shim issue."""
+"""``mistral-shim``: an OpenAI-compatible server in front of Mistral."""
 
+import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from shim import __version__
+from shim.config import ConfigError, build
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mistral-shim", description="An OpenAI-compatible server for Mistral."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the shim")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument(
+        "--upstream", help="Mistral's base URL (default MISTRAL_BASE_URL or https://api.mistral.ai)"
+    )
+    serve.add_argument("--config", type=Path, help="TOML file with any of these settings, plus [aliases]")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        dest="client_keys",
+        help="a key clients must present when MISTRAL_API_KEY is set (repeatable; also SHIM_API_KEYS)",
+    )
+    serve.add_argument(
+        "--unsupported",
+        choices=["drop", "error"],
+        help="OpenAI-only parameters: drop and name them in x-shim-dropped-params (default), or answer 400",
+    )
+    serve.add_argument("--timeout", type=float, help="upstream read timeout in seconds (default 600)")
+    serve.add_argument(
+        "--connect-timeout", type=float, help="upstream connect timeout in seconds (default 10)"
+    )
+    serve.add_argument(
+        "--retries", type=int, help="retries of upstream 429/503, honouring Retry-After (default 0)"
+    )
+    serve.add_argument(
+        "--log-bodies", action="store_true", default=None, help="include bodies in the access log"
+    )
+    serve.add_argument(
+        "--cors-origin", action="append", dest="cors_origins", help="allow this browser origin"
+    )
+    serve.add_argument("--max-body-mb", type=float, help="largest request body (default 50)")
+    serve.add_argument("--log-level", default="INFO")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    print("mistral-shim is not built yet: the OpenAI-compatible shim is a later milestone.", file=sys.stderr)
-    return 2
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    logging.getLogger("mistral_common").setLevel(logging.WARNING)
+    flags = {
+        key: getattr(args, key)
+        for key in (
+            "host", "port", "upstream", "client_keys", "unsupported", "timeout", "connect_timeout", "retries",
+            "log_bodies", "cors_origins", "max_body_mb",
+        )
+    }  # fmt: skip
+    try:
+        config = build(flags, config_file=args.config)
+    except ConfigError as error:
+        print(f"mistral-shim: {error}", file=sys.stderr)
+        return 2
+    from aiohttp import web
+
+    from shim.app import create_app
+
+    keyed = "its own MISTRAL_API_KEY" if config.mistral_api_key else "each client's bearer key"
+    print(
+        f"mistral-shim {__version__} on http://{config.host}:{config.port} -> {config.upstream} ({keyed})",
+        flush=True,
+    )
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""Shared fixtures: real mock servers on loopback, in-process."""
+"""Shared fixtures: real mock and shim servers on loopback, in-process."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx2 as httpx
 import pytest
+from openai import AsyncOpenAI, OpenAI
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
+from shim.app import create_app as create_shim
+from shim.config import ShimConfig
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -42,3 +45,39 @@ def http(mock_url: str) -> Iterator[httpx.Client]:
 
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def shim_url(mock_url: str) -> Iterator[str]:
+    """One shim in front of the session's mock, forwarding each client's bearer (no MISTRAL_API_KEY)."""
+    with ServerThread(lambda: create_shim(ShimConfig(upstream=mock_url))) as url:
+        yield url
+
+
+@pytest.fixture
+def start_shim(mock_url: str) -> Iterator[Callable[..., str]]:
+    """Start a shim with custom settings (upstream: the session's mock unless given); stopped at the end."""
+    servers: list[ServerThread] = []
+
+    def start(**settings: object) -> str:
+        settings.setdefault("upstream", mock_url)
+        server = ServerThread(lambda: create_shim(ShimConfig(**settings)))  # type: ignore[arg-type]
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def shim_client(shim_url: str) -> Iterator[OpenAI]:
+    """The official openai client pointed at the shim, as a migrating team would configure it."""
+    with OpenAI(base_url=f"{shim_url}/v1", api_key=KEY, max_retries=0, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def async_shim_client(shim_url: str) -> AsyncIterator[AsyncOpenAI]:
+    async with AsyncOpenAI(base_url=f"{shim_url}/v1", api_key=KEY, max_retries=0, timeout=30) as client:
+        yield client

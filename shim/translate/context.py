@@ -34,3 +34,5 @@ class Translated:
     # OpenAI parameters removed because Mistral has no equivalent (for the x-shim-dropped-params header).
     dropped: tuple[str, ...] = ()
     context: ChatContext = field(default_factory=ChatContext)
+    # Names of the repairs made to the conversation (for the x-shim-repairs header).
+    repairs: tuple[str, ...] = ()

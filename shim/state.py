@@ -1,0 +1,28 @@
+"""What the app and its handlers share: the app's singletons and each request's bookkeeping."""
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from shim.config import ShimConfig
+from shim.upstream import Upstream
+
+CONFIG = web.AppKey("config", ShimConfig)
+UPSTREAM = web.AppKey("upstream", Upstream)
+
+
+@dataclass
+class Ledger:
+    """One request's facts for the response headers and the access log."""
+
+    request_id: str
+    started: float
+    upstream_seconds: float = 0.0
+    upstream_status: int | None = None
+    model: str | None = None
+    dropped: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+    client_bearer: str | None = field(default=None, repr=False)
+
+
+LEDGER = web.RequestKey("ledger", Ledger)

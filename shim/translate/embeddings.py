@@ -1,0 +1,221 @@
+"""``POST /v1/embeddings``: OpenAI's request → one or more Mistral requests, and their answers → one reply.
+
+Three things make this more than renaming (failure catalogue, section H):
+
+- **The base64 trap.** The openai SDKs send ``encoding_format: "base64"`` unless their caller chose, and
+  decode the answer as little-endian float32. Mistral accepts the value but answers with something those
+  decoders turn into all-zero vectors, without an error. So Mistral is always asked for ``float`` and the
+  shim encodes base64 itself, byte for byte as OpenAI does.
+- **The batch limit.** Mistral refuses a request over 16,384 tokens in total; OpenAI allows 300,000. A
+  large batch is split into several upstream requests, in order, and the answers are merged back into one
+  list with continuous indexes and summed usage.
+- **OpenAI-only parameters.** ``dimensions`` is Mistral's ``output_dimension``; ``user`` has no equivalent.
+"""
+
+import base64
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any, Literal
+
+from mockserver.contract.catalogue import Tokenizer, lookup
+from mockserver.contract.requests import EmbeddingRequest
+from mockserver.synthetic import tokens
+from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
+from shim.translate.context import Options
+from shim.translate.models import resolve_model
+from shim.translate.problem import OpenAIError
+from shim.translate.table import Row, refuse, unsupported
+
+Encoding = Literal["float", "base64"]
+ENDPOINT = "embeddings"
+
+
+# One row per field of OpenAI's CreateEmbeddingRequest (a test holds this against OpenAI's spec).
+FIELDS: dict[str, Row] = {
+    "model": Row("convert", "configured aliases resolve to the Mistral model", "model"),
+    "input": Row("keep", "text or a list of texts; token-id arrays are refused: Mistral embeds text only"),
+    "dimensions": Row("rename", "Mistral's name for the width of the vectors", "output_dimension"),
+    "encoding_format": Row(
+        "convert", "Mistral is always asked for float; base64 is encoded by the shim", "encoding_format"
+    ),
+    "user": Row("drop", "no Mistral equivalent; it only labels the request for abuse monitoring"),
+}
+
+# Mistral's own fields (output_dtype, metadata, output_dimension) that an OpenAI field does not produce:
+# a client that knows Mistral may send them, and Mistral accepts them.
+MISTRAL_ONLY = frozenset(EmbeddingRequest.model_fields) - frozenset(FIELDS)
+
+UNKNOWN_REASON = "it is neither an OpenAI nor a Mistral embeddings parameter"
+
+# What a client that sends no ``encoding_format`` gets. OpenAI's spec defaults it to float, and every openai
+# SDK that wants base64 says so on the wire (the Python SDK sends "base64" whenever its caller gave none),
+# so an absent field comes from a plain HTTP client that expects floats, as OpenAI would send them.
+DEFAULT_CLIENT_ENCODING: Encoding = "float"
+
+# Tokenizer used to size batches for a model the catalogue does not know (the current vocabulary).
+FALLBACK_TOKENIZER: Tokenizer = "tekken"
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """The Mistral requests to send, in order, and what the merged answer must look like."""
+
+    bodies: tuple[dict[str, Any], ...]
+    # How many inputs each body holds, so merged indexes are continuous whatever Mistral numbers them.
+    sizes: tuple[int, ...]
+    # What the client gets back: floats, or base64 of little-endian float32.
+    encoding: Encoding
+    # OpenAI parameters removed (for the x-shim-dropped-params header).
+    dropped: tuple[str, ...] = ()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_token_ids(value: Any) -> bool:
+    """OpenAI's other two input forms: an array of token ids, or an array of such arrays."""
+    if not isinstance(value, list) or not value:
+        return False
+    if all(_is_int(item) for item in value):
+        return True
+    return all(isinstance(item, list) and item and all(_is_int(t) for t in item) for item in value)
+
+
+def _texts(value: Any) -> list[str] | None:
+    """The inputs as a list of texts (None for a single string), or a 400 that says what is wrong."""
+    if isinstance(value, str):
+        return None
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return value
+    if _is_token_ids(value):
+        raise refuse(
+            "Mistral embeds text only: input must be a string or an array of strings, not token ids. "
+            "Send the text itself.",
+            "input",
+            "unsupported_value",
+        )
+    if value == []:
+        raise refuse("input must not be an empty array.", "input")
+    raise refuse("input must be a string or an array of strings.", "input")
+
+
+def _client_encoding(value: Any) -> Encoding:
+    if value is None:
+        return DEFAULT_CLIENT_ENCODING
+    if value in ("float", "base64"):
+        return value
+    raise refuse(f"encoding_format must be 'float' or 'base64', not {value!r}.", "encoding_format")
+
+
+def _tokenizer(model: Any) -> Tokenizer:
+    family = lookup(model) if isinstance(model, str) else None
+    return family.tokenizer if family is not None else FALLBACK_TOKENIZER
+
+
+def split_batches(texts: Sequence[str], tokenizer: Tokenizer, limit: int = BATCH_TOKEN_LIMIT) -> list[int]:
+    """Sizes of consecutive groups of ``texts`` whose token counts each sum to at most ``limit``.
+
+    Greedy and order-preserving. A text that alone exceeds the limit goes alone, so Mistral's own refusal
+    of it reaches the client instead of a guess by the shim.
+    """
+    sizes: list[int] = []
+    size = used = 0
+    for text in texts:
+        cost = tokens.count(text, tokenizer)
+        if size and used + cost > limit:
+            sizes.append(size)
+            size = used = 0
+        size += 1
+        used += cost
+    if size:
+        sizes.append(size)
+    return sizes
+
+
+def translate_embedding_request(body: Mapping[str, Any], options: Options) -> EmbeddingPlan:
+    """The plan for an OpenAI ``CreateEmbeddingRequest``: Mistral bodies, client encoding, dropped fields.
+
+    Raises ``OpenAIError`` (400) for what Mistral cannot do (token-id input) and, under
+    ``unsupported="error"``, for OpenAI-only parameters.
+    """
+    out: dict[str, Any] = {}
+    dropped: list[str] = []
+    encoding: Encoding = DEFAULT_CLIENT_ENCODING
+    for key, value in body.items():
+        row = FIELDS.get(key)
+        if row is None:
+            if key in MISTRAL_ONLY:
+                out.setdefault(key, value)  # an OpenAI field mapped onto the same name wins
+            else:
+                unsupported(key, UNKNOWN_REASON, ENDPOINT, options, dropped)
+        elif key == "model":
+            out["model"] = resolve_model(value, options.aliases) if isinstance(value, str) else value
+        elif key == "encoding_format":
+            encoding = _client_encoding(value)
+        elif value is None:
+            continue  # an explicit null is the default, for every OpenAI field
+        elif key == "dimensions":
+            if not _is_int(value) or value < 1:
+                raise refuse("dimensions must be an integer of at least 1.", "dimensions")
+            out["output_dimension"] = value
+        elif row.action == "drop":
+            unsupported(key, row.reason, ENDPOINT, options, dropped)
+        else:
+            out[key] = value
+    out["encoding_format"] = "float"
+    if "input" not in out:
+        raise refuse("you must provide an input parameter.", "input")
+    texts = _texts(out["input"])
+    sizes = [1] if texts is None else split_batches(texts, _tokenizer(out.get("model")))
+    if len(sizes) == 1:
+        bodies = [out]  # the client's input as it came: a string stays a string
+    else:
+        assert texts is not None  # several parts come only from a list
+        ends = list(accumulate(sizes))
+        bodies = [{**out, "input": texts[end - size : end]} for size, end in zip(sizes, ends, strict=True)]
+    return EmbeddingPlan(tuple(bodies), tuple(sizes), encoding, tuple(dropped))
+
+
+def encode_base64(vector: Sequence[float]) -> str:
+    """What OpenAI sends for ``encoding_format: "base64"``: the vector as little-endian float32 bytes."""
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
+
+def _bad_answer(message: str) -> OpenAIError:
+    return OpenAIError(502, message, type="server_error", code="upstream_bad_body")
+
+
+def merge_embedding_responses(plan: EmbeddingPlan, responses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """OpenAI's ``CreateEmbeddingResponse`` from Mistral's answers to ``plan.bodies``, in the same order.
+
+    Indexes run on across the parts, usage is summed, and Mistral's extra keys (``id``,
+    ``usage.completion_tokens`` and friends) are left out: OpenAI's embedding reply has none.
+    """
+    if len(responses) != len(plan.sizes):
+        raise ValueError(f"expected {len(plan.sizes)} Mistral answers, got {len(responses)}")
+    data: list[dict[str, Any]] = []
+    prompt_tokens = total_tokens = 0
+    for size, response in zip(plan.sizes, responses, strict=True):
+        items = [item for item in response.get("data") or [] if isinstance(item, Mapping)]
+        if len(items) != size:
+            raise _bad_answer(f"Mistral answered {len(items)} embeddings for {size} inputs.")
+        items.sort(key=lambda item: item.get("index") if _is_int(item.get("index")) else 0)
+        for item in items:
+            vector = item.get("embedding")
+            if not isinstance(vector, list):
+                raise _bad_answer("Mistral answered an embedding that is not a list of numbers.")
+            embedding = encode_base64(vector) if plan.encoding == "base64" else vector
+            data.append({"object": "embedding", "index": len(data), "embedding": embedding})
+        usage = response.get("usage") or {}
+        prompt = usage.get("prompt_tokens") or 0
+        prompt_tokens += prompt
+        total_tokens += usage.get("total_tokens") or prompt
+    return {
+        "object": "list",
+        "data": data,
+        "model": responses[0].get("model") if responses else None,
+        "usage": {"prompt_tokens": prompt_tokens, "total_tokens": total_tokens},
+    }

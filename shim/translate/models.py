@@ -1,0 +1,80 @@
+"""Mistral's model catalogue in OpenAI's shape, with the shim's configured aliases listed as models.
+
+Mistral's ``GET /v1/models`` is already OpenAI's list shape plus extra keys (reference §9, item 12), so the
+translation is mostly ordering: OpenAI's four keys first, where a reader of the raw JSON expects them, and
+every Mistral key after them (OpenAI's ``Model`` schema is open, so the extras break nothing and tell a
+client about capabilities and context length). What the shim adds is its aliases: a client configured for
+``gpt-4o-mini`` must find that id in the list and be able to retrieve it, or SDK helpers and UIs that check
+the model first refuse to go on.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+OPENAI_KEYS = ("id", "object", "created", "owned_by")
+DEFAULT_OWNER = "mistralai"
+
+
+def resolve_model(model_id: str, aliases: Mapping[str, str]) -> str:
+    """The Mistral model behind ``model_id``: its alias target, or the id itself.
+
+    One level only: an alias names a Mistral model, not another alias, so a configuration can never loop.
+    """
+    return aliases.get(model_id, model_id)
+
+
+def _shutdown_date(deprecation: Any) -> str | None:
+    """OpenAI's ``shutdown_date`` (a date) from Mistral's ``deprecation`` (a datetime), or None."""
+    return deprecation[:10] if isinstance(deprecation, str) and deprecation else None
+
+
+def _card(entry: Mapping[str, Any], model_id: Any) -> dict[str, Any]:
+    """One OpenAI ``Model``: the required keys first, with safe values when Mistral left one out."""
+    created = entry.get("created")
+    owner = entry.get("owned_by")
+    card: dict[str, Any] = {
+        "id": model_id,
+        "object": "model",
+        # OpenAI requires an integer; a card without one (never seen) gets the epoch, not a made-up time.
+        "created": created if isinstance(created, int) and not isinstance(created, bool) else 0,
+        "owned_by": owner if isinstance(owner, str) and owner else DEFAULT_OWNER,
+    }
+    if "deprecation" in entry:
+        # The same fact under OpenAI's name, so OpenAI clients that warn about retiring models see it.
+        card["shutdown_date"] = _shutdown_date(entry["deprecation"])
+    card.update((key, value) for key, value in entry.items() if key not in card)
+    return card
+
+
+def translate_model(body: Mapping[str, Any], requested_id: str) -> dict[str, Any]:
+    """OpenAI's ``Model`` for ``GET /v1/models/{requested_id}``.
+
+    The id is the one the client asked for, not the alias target the shim fetched, because the openai SDK
+    and client code compare it with what they asked for.
+    """
+    return _card(body, requested_id)
+
+
+def translate_model_list(body: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:
+    """OpenAI's ``ListModelsResponse`` for Mistral's model list, one extra entry per configured alias.
+
+    An alias entry is a copy of its target's card under the alias id. An alias that shadows a Mistral id
+    replaces that entry in place, because requests for that id go to the alias target. An alias whose
+    target Mistral does not list is left out: listing it would promise a model that cannot be retrieved.
+    """
+    entries = [entry for entry in body.get("data") or [] if isinstance(entry, Mapping)]
+    cards = [_card(entry, entry.get("id")) for entry in entries]
+    # Targets are looked up among Mistral's own cards, so an alias never points at another alias.
+    by_id = {card["id"]: card for card in cards}
+    position = {card["id"]: i for i, card in enumerate(cards)}
+    for alias, target in aliases.items():
+        source = by_id.get(target)
+        if source is None:
+            continue
+        card = {**source, "id": alias}
+        if alias in position:
+            cards[position[alias]] = card
+        else:
+            position[alias] = len(cards)
+            cards.append(card)
+    return {"object": "list", "data": cards}
