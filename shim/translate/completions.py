@@ -123,10 +123,25 @@ def _prompt(value: Any) -> str:
 
 
 def _route(model: Any, suffix: Any) -> Route:
+    """FIM for a suffix or a FIM model, chat otherwise.
+
+    A suffix for a model Mistral lists as unable to fill in the middle is refused here: sent to the FIM
+    endpoint, it would come back as "Invalid model", which reads as if the model did not exist, and sent
+    to chat the suffix would be silently lost. A model the catalogue does not know (a fine-tune, a new
+    release) goes to FIM, and Mistral decides.
+    """
     if suffix is not None and not isinstance(suffix, str):
         raise refuse("suffix must be a string.", "suffix")
     family = lookup(model) if isinstance(model, str) else None
-    return "fim" if suffix or (family is not None and family.can("completion_fim")) else "chat"
+    fim = family is not None and family.can("completion_fim")
+    if suffix and family is not None and not fim:
+        raise refuse(
+            f"suffix needs a fill-in-the-middle model such as codestral-latest; {model} cannot complete "
+            "between a prompt and a suffix.",
+            "suffix",
+            "unsupported_value",
+        )
+    return "fim" if suffix or fim else "chat"
 
 
 def _convert(key: str, value: Any) -> tuple[str, Any] | None:
@@ -138,6 +153,11 @@ def _convert(key: str, value: Any) -> tuple[str, Any] | None:
     if key == "stream_options":
         return None  # remembered by the caller, never sent: Mistral answers it with a 422
     raise AssertionError(f"no conversion for {key}")
+
+
+def _harmless(value: Any, defaults: tuple[Any, ...]) -> bool:
+    """Whether ``value`` is one of OpenAI's defaults, in value and type (``echo: 0`` is not ``False``)."""
+    return any(value == default and type(value) is type(default) for default in defaults)
 
 
 def _rejected(key: str, reason: str) -> OpenAIError:
@@ -177,7 +197,7 @@ def translate_completion_request(body: Mapping[str, Any], options: Options) -> L
                 unsupported(key, reason, ENDPOINTS[route], options, dropped)
             continue
         action = row.chat if route == "chat" else row.fim
-        if action == "route" or value is None or any(value == default for default in row.harmless):
+        if action == "route" or value is None or _harmless(value, row.harmless):
             continue
         if key == "stream_options" and isinstance(value, Mapping):
             include_usage = bool(value.get("include_usage"))

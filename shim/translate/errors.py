@@ -9,8 +9,9 @@ a readable message is built, and the status is chosen for the exception the clie
 Decisions:
 * Validation failures (422, any of the four detail shapes) become 400 ``invalid_request_error``, as OpenAI
   answers an invalid parameter; the message lists ``<param>: <msg>`` per pydantic detail.
-* ``Invalid model`` (400, type ``invalid_model``, code "1500") becomes 404 ``model_not_found``, which is
-  what OpenAI answers for an unknown model, so code written against OpenAI's NotFoundError keeps working.
+* ``Invalid model`` (400, or 404 from ``GET /v1/models/{id}``; type ``invalid_model``, code "1500")
+  becomes 404 ``model_not_found``, which is what OpenAI answers for an unknown model, so code written
+  against OpenAI's NotFoundError keeps working.
 * Mistral's own error type (e.g. ``invalid_request_message_order``), or else its numeric code, is kept in
   ``code`` so nothing is lost.
 * A non-JSON 5xx (an HTML page or an empty body from a gateway) is a bad gateway: 502. An error on a
@@ -148,10 +149,30 @@ def _details(body: Mapping[str, Any]) -> list[Any] | None:
     return None
 
 
+def _is_branch_noise(loc: list[Any], param: str, params: list[str]) -> bool:
+    """Whether a detail only says that one branch of a union did not match, while another detail goes
+    deeper into the same field: for ``content`` given as a list with a bad chunk, pydantic also reports
+    "Input should be a valid string" for the string branch, which would hide the real problem."""
+    last = loc[-1] if loc else None
+    return (
+        isinstance(last, str)
+        and _is_label(last)
+        and any(other != param and other.startswith(param) and other[len(param)] in ".[" for other in params)
+    )
+
+
 def _validation_error(details: list[Any]) -> OpenAIError:
     lines: list[str] = []
     params: list[str] = []
     code: str | None = None
+    found = [
+        detail_param(detail.get("loc") or []) if isinstance(detail, Mapping) else "" for detail in details
+    ]
+    details = [
+        detail
+        for detail, param in zip(details, found, strict=True)
+        if not (isinstance(detail, Mapping) and _is_branch_noise(list(detail.get("loc") or []), param, found))
+    ]
     for detail in details:
         if not isinstance(detail, Mapping):
             lines.append(str(detail))
@@ -188,7 +209,8 @@ def _code(body: Mapping[str, Any]) -> str | None:
 def _non_json(status: int, raw: bytes) -> OpenAIError:
     message = _NON_JSON.format(status=status)
     text = raw.decode("utf-8", "replace").strip()
-    if text and "<" not in text and len(text) <= 200:  # a short plain-text reason is worth showing
+    # A short plain-text reason is worth showing; markup, binary and JSON that is not an object are not.
+    if text and text.isprintable() and not text.startswith(("<", "[", "{", '"')) and len(text) <= 200:
         message += f": {text}"
     if 400 <= status < 500:
         return _from_body(status, {"message": message})
@@ -213,7 +235,9 @@ def _from_body(status: int, body: Mapping[str, Any]) -> OpenAIError:
             429, message or "Rate limit exceeded", type="rate_limit_error", code="rate_limit_exceeded"
         )
     invalid = _INVALID_MODEL.match(message or "")
-    if status == 400 and (body.get("type") == "invalid_model" or str(body.get("code")) == "1500" or invalid):
+    # 400 on the chat, FIM and embeddings endpoints; GET /v1/models/{id} answers the same body as a 404.
+    unknown = body.get("type") == "invalid_model" or str(body.get("code")) == "1500" or invalid
+    if status in (400, 404) and unknown:
         model = invalid.group("model").strip() if invalid else ""
         return OpenAIError(
             404,

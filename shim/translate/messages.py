@@ -144,14 +144,18 @@ def _content(content: Any, repairs: _Repairs) -> Any:
 
 
 def _tool_call(call: Any) -> Any:
-    """A tool call rebuilt as ``{id, type, function: {name, arguments}}`` (catalogue 15)."""
+    """A tool call rebuilt as ``{id, type, function: {name, arguments}}`` (catalogue 15).
+
+    An integer ``index`` (what stream accumulators leave on each call) is kept: Mistral's ToolCall has
+    had one since 2024, and the catalogue's rule is never to strip what Mistral accepts.
+    """
     if not isinstance(call, Mapping):
         return call
     function = call.get("function")
     if not isinstance(function, Mapping):
         return dict(call)
     arguments = function.get("arguments")
-    return {
+    rebuilt: dict[str, Any] = {
         "id": call.get("id"),
         "type": "function",
         "function": {
@@ -159,6 +163,10 @@ def _tool_call(call: Any) -> Any:
             "arguments": "{}" if arguments in (None, "") else arguments,
         },
     }
+    index = call.get("index")
+    if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+        rebuilt["index"] = index
+    return rebuilt
 
 
 def _legacy_call(function_call: Mapping[str, Any], position: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from shim.translate.responses import (
     arguments_text,
     fallback_call_id,
     finish_reason,
+    logprobs,
     order_usage,
     split_content,
 )
@@ -42,6 +43,7 @@ class _Choice:
     """What one choice of the stream has said so far."""
 
     started: bool = False
+    said: bool = False  # some text or a tool call was sent (an empty answer still ends with content "")
     calls: int = 0
     by_id: dict[str, int] = field(default_factory=dict)
     by_upstream_index: dict[int, int] = field(default_factory=dict)
@@ -119,12 +121,15 @@ class StreamTranslator:
     def _choice(self, choice: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
         index = choice.get("index", 0)
         state = self._choices.setdefault(index, _Choice())
+        reason = finish_reason(choice.get("finish_reason"), self.context, event.get("model"))
         delta = self._delta(choice.get("delta") or {}, state, event.get("id"), index)
+        if reason is not None and not state.said:
+            delta.setdefault("content", "")  # an empty answer: the non-stream translation says "" too
         out: dict[str, Any] = {
             "index": index,
             "delta": delta,
-            "logprobs": choice.get("logprobs"),
-            "finish_reason": finish_reason(choice.get("finish_reason"), self.context, event.get("model")),
+            "logprobs": logprobs(choice.get("logprobs")),
+            "finish_reason": reason,
         }
         out.update(
             (key, value)
@@ -143,16 +148,20 @@ class StreamTranslator:
             out["role"] = delta.get("role") or "assistant"
             state.started = True
         content = delta.get("content")
+        reasoning = None
         if isinstance(content, list):
-            text, reasoning = split_content(content)
-            if text is not None:
-                out["content"] = text
-            if reasoning is not None:
-                out["reasoning_content"] = reasoning
-        elif "content" in delta and (content or not delta.get("tool_calls")):
+            content, reasoning = split_content(content)
+        # Empty text carries nothing, and sent early it would make the SDK's accumulated message say
+        # content "" where the non-stream answer has null beside tool calls (catalogue 33). Mistral opens
+        # every stream with ``content: ""`` before it knows whether text or tool calls follow.
+        if isinstance(content, str) and content:
             out["content"] = content
+            state.said = True
+        if reasoning is not None:
+            out["reasoning_content"] = reasoning
         calls = [call for call in delta.get("tool_calls") or [] if isinstance(call, Mapping)]
         if calls:
+            state.said = True
             fragments = [self._tool_call(call, state, completion_id, choice) for call in calls]
             if self.context.legacy_functions:
                 legacy = _function_call(fragments)
