@@ -1,6 +1,8 @@
-"""``make run``: start the servers on loopback and print how to point a client at them.
+"""``make run``: the mock Mistral API on :8081 and the shim in front of it on :8080, on loopback.
 
-The mock listens on :8081. Each server is its own process, so Ctrl-C stops them all cleanly.
+Each server is its own process. Ctrl-C (SIGINT to the whole group) or SIGTERM stops both cleanly; if either
+exits on its own, the other is stopped too and the exit status says so. ``MOCK_PORT`` and ``SHIM_PORT``
+change the ports.
 """
 
 import os
@@ -9,23 +11,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+from types import FrameType
 
 MOCK_PORT = int(os.environ.get("MOCK_PORT", "8081"))
+SHIM_PORT = int(os.environ.get("SHIM_PORT", "8080"))
 MOCK_URL = f"http://127.0.0.1:{MOCK_PORT}"
+SHIM_URL = f"http://127.0.0.1:{SHIM_PORT}"
 
 SNIPPET = f"""
-The mock Mistral API is up at {MOCK_URL} (synthetic answers; any API key is accepted).
+The mock Mistral API is up at {MOCK_URL} (synthetic answers; any API key is accepted),
+and the OpenAI-compatible shim in front of it at {SHIM_URL}.
 
-With the openai client:
+Your OpenAI code, unchanged but for the base URL:
 
     from openai import OpenAI
-    client = OpenAI(base_url="{MOCK_URL}/v1", api_key="any-key")
+    client = OpenAI(base_url="{SHIM_URL}/v1", api_key="any-key")
     print(client.chat.completions.create(
         model="mistral-small-latest",
         messages=[{{"role": "user", "content": "Hello!"}}],
     ).choices[0].message.content)
 
-With Mistral's SDK:
+Mistral's own SDK, straight to the mock (or through the shim's pass-through, {SHIM_URL}/mistral):
 
     from mistralai.client import Mistral
     client = Mistral(api_key="any-key", server_url="{MOCK_URL}")
@@ -34,7 +40,7 @@ With Mistral's SDK:
     )
     print(answer.choices[0].message.content)
 
-Press Ctrl-C to stop.
+Press Ctrl-C to stop both.
 """
 
 
@@ -42,7 +48,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"the server at {url} exited with status {process.returncode}")
+            sys.exit(f"the server for {url} exited with status {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
                 if response.status == 200:
@@ -52,14 +58,38 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> No
     sys.exit(f"the server at {url} did not become healthy within {timeout:.0f} s")
 
 
-def main() -> None:
-    mock = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(MOCK_PORT)])
-    processes = [mock]
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    # Explicitly, since a shell that starts this in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    # The shim forwards each client's key to the mock; a MISTRAL_API_KEY from the shell would be sent to
+    # the mock instead, and a MISTRAL_BASE_URL would point the shim elsewhere: neither belongs here.
+    shim_env = {k: v for k, v in os.environ.items() if k not in ("MISTRAL_API_KEY", "MISTRAL_BASE_URL")}
+    processes: list[subprocess.Popen] = []
+    status = 0
     try:
+        # Own process groups: Ctrl-C reaches this script only, which then stops each server exactly once.
+        mock = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(MOCK_PORT)], process_group=0
+        )
+        processes.append(mock)
         wait_healthy(MOCK_URL, mock)
+        shim = subprocess.Popen(
+            [sys.executable, "-m", "shim", "serve", "--port", str(SHIM_PORT), "--upstream", MOCK_URL],
+            env=shim_env,
+            process_group=0,
+        )
+        processes.append(shim)
+        wait_healthy(SHIM_URL, shim)
         print(SNIPPET, flush=True)
         while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
+            time.sleep(0.3)
+        status = 1
+        print("a server exited on its own; stopping the other", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
@@ -71,7 +101,9 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+    return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

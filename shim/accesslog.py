@@ -1,16 +1,73 @@
-"""One JSON line per request: what an operator needs, never a key, never a body unless asked."""
+"""One JSON line per request: what an operator needs, never a key, never a body unless asked.
+
+Keys are kept out by construction (the line is built from the ledger, which holds no header), and, as a
+second guard for every other log line (aiohttp's, a traceback's, a body logged with ``--log-bodies``),
+``Redactor`` scrubs the configured keys and any bearer token from each record before it is written.
+"""
 
 import json
 import logging
+import re
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from shim.state import Ledger
 
 log = logging.getLogger("shim.access")
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+LOG_BODY_LIMIT = 64 * 1024
 
 
-def record(ledger: Ledger, method: str, path: str, status: int, body: Any = None) -> None:
+class Redactor(logging.Filter):
+    """Replaces the given secrets and any ``Bearer <token>`` in a record's final message with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return _BEARER.sub(r"\1***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = self.scrub(message), None
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        return True
+
+
+def configure(level: str, secrets: Iterable[str]) -> None:
+    """Log to stderr at ``level`` (unless the host process already set logging up), always redacted."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level.upper(), format="%(message)s")
+    logging.getLogger("shim").setLevel(level.upper())
+    logging.getLogger("mistral_common").setLevel(logging.WARNING)
+    redactor = Redactor(secrets)
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, Redactor)]:
+            handler.removeFilter(old)
+        handler.addFilter(redactor)
+
+
+def body_for_log(raw: bytes | None) -> Any:
+    """A body as it goes in the log: parsed JSON when it is JSON, else text, cut at 64 KiB."""
+    if raw is None:
+        return None
+    cut = raw[:LOG_BODY_LIMIT]
+    try:
+        return json.loads(cut)
+    except ValueError:
+        text = cut.decode("utf-8", "replace")
+        return text + ("…" if len(raw) > LOG_BODY_LIMIT else "")
+
+
+def record(ledger: Ledger, method: str, path: str, status: int) -> None:
     total_ms = (time.monotonic() - ledger.started) * 1000
     line: dict[str, Any] = {
         "request_id": ledger.request_id,
@@ -20,10 +77,12 @@ def record(ledger: Ledger, method: str, path: str, status: int, body: Any = None
         "status": status,
         "upstream_status": ledger.upstream_status,
         "latency_ms": round(total_ms, 2),
-        "overhead_ms": round(total_ms - ledger.upstream_seconds * 1000, 2),
+        "overhead_ms": round(ledger.overhead_ms(), 2),
         "dropped_params": list(ledger.dropped),
         "repairs": list(ledger.repairs),
     }
-    if body is not None:
-        line["body"] = body
+    if ledger.request_body is not None:
+        line["request_body"] = body_for_log(ledger.request_body)
+    if ledger.response_body is not None:
+        line["response_body"] = body_for_log(ledger.response_body)
     log.info(json.dumps(line, ensure_ascii=False))

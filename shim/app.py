@@ -3,19 +3,23 @@
 ``create_app()`` with no argument reads its settings from the environment (and ``SHIM_CONFIG``), so the
 same factory serves ``mistral-shim serve`` and ``gunicorn 'shim.app:create_app()' --worker-class
 aiohttp.GunicornWebWorker -w N``: the shim keeps no state between requests and scales out as N copies.
+``gunicorn shim.app:gunicorn_runner ...`` is the same app with handlers cancelled when a client leaves.
 """
 
+import asyncio
 import hmac
 import logging
 import os
+import socket
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from shim import accesslog
 from shim import config as config_module
-from shim.config import ShimConfig
+from shim.config import ShimConfig, is_loopback
 from shim.endpoints.chat import chat_completions
 from shim.endpoints.passthrough import passthrough
 from shim.relay import ClientGone
@@ -25,6 +29,10 @@ from shim.upstream import Upstream
 
 log = logging.getLogger("shim")
 PUBLIC_PATHS = frozenset({"/health"})
+CLIENT_CLOSED = 499  # nginx's "client closed request", for the log only
+# aiohttp cancels a handler whose client went away only when asked to; the shim then closes the upstream
+# request at once instead of at Mistral's next event. Whatever runs the app should pass these.
+RUNNER_OPTIONS: dict[str, Any] = {"handler_cancellation": True, "access_log": None}
 EXPOSED_HEADERS = ("x-request-id", "x-shim-dropped-params", "x-shim-repairs", "x-shim-overhead-ms")
 
 
@@ -38,8 +46,17 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def _local_peer(request: web.Request) -> bool:
+    """Whether the client is on this machine: a loopback address, or a Unix socket (gunicorn --bind unix:)."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None and sock.family == socket.AF_UNIX:
+        return True
+    return is_loopback(request.remote or "")
+
+
 def _authenticate(request: web.Request, config: ShimConfig) -> str | None:
-    """The bearer to forward upstream (None when the shim uses its own key), or OpenAI's 401."""
+    """The bearer to forward upstream (None when the shim uses its own key), or OpenAI's 401/403."""
     bearer = _bearer(request)
     if config.mistral_api_key:
         if config.client_keys:
@@ -47,12 +64,25 @@ def _authenticate(request: web.Request, config: ShimConfig) -> str | None:
             # Compare with every key, in constant time, so timing says nothing about which one is close.
             matched = [hmac.compare_digest(presented, key.encode()) for key in config.client_keys]
             if not any(matched):
-                raise OpenAIError(401, "Incorrect API key provided.", code="invalid_api_key")
+                raise OpenAIError(
+                    401, "Incorrect API key provided.", type="authentication_error", code="invalid_api_key"
+                )
+        elif not _local_peer(request):
+            # Bound to loopback at start, but reached from elsewhere (a proxy, gunicorn on 0.0.0.0): the
+            # shim's own key is never spent for a client it cannot authenticate.
+            raise OpenAIError(
+                403,
+                "This shim uses its own Mistral key and has no client keys configured, so it only answers "
+                "clients on this machine. Configure --api-key (or SHIM_API_KEYS) to serve others.",
+                type="permission_error",
+                code="client_keys_required",
+            )
         return None
     if not bearer:
         raise OpenAIError(
             401,
             "You didn't provide an API key. Send your Mistral key as 'Authorization: Bearer <key>'.",
+            type="authentication_error",
             code="missing_api_key",
         )
     return bearer
@@ -76,9 +106,8 @@ def _cors(request: web.Request, config: ShimConfig) -> dict[str, str]:
     }
 
 
-def _error_response(request: web.Request, error: OpenAIError) -> web.Response:
-    headers = {**error.headers, "x-request-id": request[LEDGER].request_id}
-    return web.json_response(error.body(), status=error.status, headers=headers)
+def _error_response(error: OpenAIError) -> web.Response:
+    return web.json_response(error.body(), status=error.status, headers=error.headers)
 
 
 def _routing_error(request: web.Request, exc: web.HTTPException) -> OpenAIError:
@@ -94,6 +123,23 @@ def _routing_error(request: web.Request, exc: web.HTTPException) -> OpenAIError:
     return OpenAIError(404, f"Invalid URL ({request.method} {request.path}).", code="unknown_url")
 
 
+def _finish(request: web.Request, response: web.StreamResponse, cors: Mapping[str, str]) -> None:
+    """Headers every answer carries, set on one not yet sent (a stream set them before its first byte)."""
+    entry = request[LEDGER]
+    if response.prepared:
+        return
+    response.headers.update(cors)
+    response.headers["x-request-id"] = entry.request_id
+    response.headers["x-shim-overhead-ms"] = f"{entry.overhead_ms():.2f}"
+    if entry.dropped:
+        response.headers["x-shim-dropped-params"] = ",".join(entry.dropped)
+    if entry.repairs:
+        response.headers["x-shim-repairs"] = ",".join(entry.repairs)
+    if request.app[CONFIG].log_bodies and isinstance(response, web.Response):
+        body = response.body
+        entry.response_body = body if isinstance(body, bytes) else entry.response_body
+
+
 @web.middleware
 async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
     """Request id, CORS, auth, OpenAI-style errors for everything, and the access log line."""
@@ -101,33 +147,34 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
     entry = Ledger(request_id=_request_id(request), started=time.monotonic())
     request[LEDGER] = entry
     cors = _cors(request, config)
-    status = 500
     try:
         if request.method == "OPTIONS" and cors:
-            response: web.StreamResponse = web.Response(status=204, headers=cors)
+            response: web.StreamResponse = web.Response(status=204)
         else:
+            routing = request.match_info.http_exception
+            if routing is not None:  # unknown route or method: say so before asking for a key
+                raise routing
             if request.path not in PUBLIC_PATHS:
                 entry.client_bearer = _authenticate(request, config)
             response = await handler(request)
     except OpenAIError as error:
-        response = _error_response(request, error)
+        response = _error_response(error)
     except web.HTTPException as exc:
-        response = _error_response(request, _routing_error(request, exc))
-    except ClientGone:
-        status = 499  # nginx's "client closed request", for the log only
-        accesslog.record(entry, request.method, request.path, status)
+        response = _error_response(_routing_error(request, exc))
+    except ClientGone as gone:
+        accesslog.record(entry, request.method, request.path, CLIENT_CLOSED)
+        return gone.response
+    except asyncio.CancelledError:  # the client went away and aiohttp cancelled the handler
+        accesslog.record(entry, request.method, request.path, CLIENT_CLOSED)
         raise
     except Exception:
         log.exception("request %s failed", entry.request_id)
         error = OpenAIError(
             500, f"The shim failed unexpectedly (request id {entry.request_id}).", type="server_error"
         )
-        response = _error_response(request, error)
-    status = response.status
-    if not response.prepared:
-        response.headers.update(cors)
-        response.headers.setdefault("x-request-id", entry.request_id)
-    accesslog.record(entry, request.method, request.path, status)
+        response = _error_response(error)
+    _finish(request, response, cors)
+    accesslog.record(entry, request.method, request.path, response.status)
     return response
 
 
@@ -137,7 +184,9 @@ async def health(request: web.Request) -> web.Response:
 
 def create_app(config: ShimConfig | None = None) -> web.Application:
     """The shim as an aiohttp application; settings from the environment when none are given."""
-    config = config or config_module.build()
+    if config is None:  # gunicorn and other hosts: settings and logging from the environment
+        config = config_module.build()
+        accesslog.configure(config.log_level, config.secrets)
     app = web.Application(middlewares=[edges], client_max_size=config.max_body_bytes)
     app[CONFIG] = config
     upstream = Upstream(config)
@@ -150,6 +199,12 @@ def create_app(config: ShimConfig | None = None) -> web.Application:
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
     _add_translated_routes(app)
     return app
+
+
+async def gunicorn_runner() -> web.AppRunner:
+    """``gunicorn shim.app:gunicorn_runner --worker-class aiohttp.GunicornWebWorker``: ``create_app()``
+    with ``RUNNER_OPTIONS``, which aiohttp's worker accepts as a runner but cannot be told itself."""
+    return web.AppRunner(create_app(), **RUNNER_OPTIONS)
 
 
 def _add_translated_routes(app: web.Application) -> None:

@@ -6,8 +6,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shim import __version__
-from shim.config import ConfigError, build
+from shim import __version__, accesslog
+from shim.config import LOG_LEVELS, ConfigError, build
+
+ENVIRONMENT = """environment:
+  MISTRAL_API_KEY   the key the shim uses upstream; clients then present one of the client keys
+                    (without it, each client's bearer is forwarded as its Mistral key)
+  MISTRAL_BASE_URL  the upstream, as --upstream
+  SHIM_API_KEYS     client keys, comma-separated, as --api-key
+  SHIM_CONFIG       a TOML file, as --config
+  SHIM_<SETTING>    any other setting, e.g. SHIM_TIMEOUT=30, SHIM_RETRIES=2, SHIM_LOG_BODIES=true
+precedence: flags, then environment, then the config file."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,7 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the shim")
+    serve = commands.add_parser(
+        "serve",
+        help="start the shim",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument(
@@ -27,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "--api-key",
         action="append",
         dest="client_keys",
+        metavar="KEY",
         help="a key clients must present when MISTRAL_API_KEY is set (repeatable; also SHIM_API_KEYS)",
     )
     serve.add_argument(
@@ -45,22 +60,26 @@ def _parser() -> argparse.ArgumentParser:
         "--log-bodies", action="store_true", default=None, help="include bodies in the access log"
     )
     serve.add_argument(
-        "--cors-origin", action="append", dest="cors_origins", help="allow this browser origin"
+        "--cors-origin",
+        action="append",
+        dest="cors_origins",
+        metavar="ORIGIN",
+        help="allow this browser origin (repeatable)",
     )
     serve.add_argument("--max-body-mb", type=float, help="largest request body (default 50)")
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="DEBUG, INFO (default), WARNING, ERROR"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
-    logging.getLogger("mistral_common").setLevel(logging.WARNING)
     flags = {
         key: getattr(args, key)
         for key in (
             "host", "port", "upstream", "client_keys", "unsupported", "timeout", "connect_timeout", "retries",
-            "log_bodies", "cors_origins", "max_body_mb",
+            "log_bodies", "log_level", "cors_origins", "max_body_mb",
         )
     }  # fmt: skip
     try:
@@ -68,16 +87,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"mistral-shim: {error}", file=sys.stderr)
         return 2
+    accesslog.configure(config.log_level, config.secrets)
     from aiohttp import web
 
-    from shim.app import create_app
+    from shim.app import RUNNER_OPTIONS, create_app
 
     keyed = "its own MISTRAL_API_KEY" if config.mistral_api_key else "each client's bearer key"
     print(
         f"mistral-shim {__version__} on http://{config.host}:{config.port} -> {config.upstream} ({keyed})",
         flush=True,
     )
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None)
+    if config.client_keys and not config.mistral_api_key:
+        logging.getLogger("shim").warning(
+            "client keys are set but MISTRAL_API_KEY is not: each client's bearer is used as the Mistral key"
+        )
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None, **RUNNER_OPTIONS)
     return 0
 
 

@@ -8,6 +8,8 @@ client that goes away stops the relay at once; the caller then drops the upstrea
 
 import contextlib
 import json
+import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,30 +17,54 @@ import aiohttp
 from aiohttp import web
 
 from mockserver.sse import DataLines
+from shim.accesslog import LOG_BODY_LIMIT
+from shim.state import CONFIG, LEDGER
 from shim.translate.problem import OpenAIError
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 DONE = b"data: [DONE]\n\n"
-
-
-def error_event(error: OpenAIError) -> dict[str, Any]:
-    """OpenAI's in-stream error payload: the openai SDK raises an APIError when it reads one."""
-    return error.body()
+log = logging.getLogger("shim")
+_CLIENT_ERRORS = (ConnectionResetError, aiohttp.ClientConnectionResetError, RuntimeError)
 
 
 class ClientGone(Exception):
-    """The client closed its connection; nothing more can be sent."""
+    """The client closed its connection; nothing more can be sent. Carries the response already started."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__("client disconnected")
+        self.response = response
 
 
 def _encode(event: Any) -> bytes:
     return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
 
 
-async def _write(response: web.StreamResponse, data: bytes) -> None:
-    try:
-        await response.write(data)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError, RuntimeError) as exc:
-        raise ClientGone from exc
+class _Sink:
+    """Writes to the client, turning a closed connection into ``ClientGone``; keeps a copy for the log."""
+
+    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+        self.request = request
+        self.response = response
+        self.copy: bytearray | None = bytearray() if request.app[CONFIG].log_bodies else None
+
+    async def prepare(self) -> None:
+        try:
+            await self.response.prepare(self.request)
+        except _CLIENT_ERRORS as exc:
+            raise ClientGone(self.response) from exc
+
+    async def write(self, data: bytes) -> None:
+        if self.copy is not None and len(self.copy) < LOG_BODY_LIMIT:
+            self.copy += data
+            self.request[LEDGER].response_body = bytes(self.copy)
+        try:
+            await self.response.write(data)
+        except _CLIENT_ERRORS as exc:
+            raise ClientGone(self.response) from exc
+
+
+def stream_error(code: str, message: str) -> OpenAIError:
+    return OpenAIError(502, message, type="server_error", code=code)
 
 
 async def relay(
@@ -56,63 +82,59 @@ async def relay(
         headers={**headers, "Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"}
     )
     response.enable_chunked_encoding()
-    try:
-        await response.prepare(request)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
-        raise ClientGone from exc
+    sink = _Sink(request, response)
+    await sink.prepare()
     lines = DataLines()
-    done = False
 
     async def handle(payload: str) -> bool:
+        """Write what one upstream event becomes; True once it was Mistral's ``[DONE]``."""
         if payload.strip() == "[DONE]":
             for event in finish():
-                await _write(response, _encode(event))
-            await _write(response, DONE)
+                await sink.write(_encode(event))
+            await sink.write(DONE)
             return True
         try:
             event = json.loads(payload)
         except ValueError:
-            raise OpenAIError(
-                502,
-                "Mistral sent a stream event that is not JSON.",
-                type="server_error",
-                code="upstream_bad_stream",
+            raise stream_error(
+                "upstream_bad_stream", "Mistral sent a stream event that is not JSON."
             ) from None
+        if not isinstance(event, dict):
+            raise stream_error("upstream_bad_stream", "Mistral sent a stream event that is not an object.")
         for translated in feed(event):
-            await _write(response, _encode(translated))
+            await sink.write(_encode(translated))
         return False
 
-    try:
-        async for chunk in upstream.content.iter_any():
+    entry = request[LEDGER]
+
+    async def pump() -> bool:
+        while True:
+            waiting = time.monotonic()
+            chunk = await upstream.content.readany()
+            entry.upstream_seconds += time.monotonic() - waiting
+            if not chunk:
+                break
             for payload in lines.feed(chunk):
                 if await handle(payload):
-                    done = True
-                    break
-            if done:
-                break
-        if not done:
-            for payload in lines.close():
-                if await handle(payload):
-                    done = True
-        if not done:
-            raise OpenAIError(
-                502,
-                "The Mistral stream ended before it was complete.",
-                type="server_error",
-                code="upstream_stream_truncated",
+                    return True
+        return any([await handle(payload) for payload in lines.close()])
+
+    try:
+        if not await pump():
+            raise stream_error(
+                "upstream_stream_truncated", "The Mistral stream ended before it was complete."
             )
     except ClientGone:
         raise
     except OpenAIError as error:
-        await _write(response, _encode(error_event(error)))
+        await sink.write(_encode(error.body()))
     except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
-        error = OpenAIError(
-            502,
-            f"The Mistral stream failed: {exc.__class__.__name__}.",
-            type="server_error",
-            code="upstream_stream_error",
-        )
-        await _write(response, _encode(error_event(error)))
-    with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
+        kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc.__class__.__name__})"
+        await sink.write(_encode(stream_error("upstream_stream_error", f"The Mistral stream {kind}.").body()))
+    except Exception:  # a translation bug must still end the stream visibly, not as a silent success
+        log.exception("stream %s failed", request[LEDGER].request_id)
+        failed = OpenAIError(500, "The shim failed while translating the stream.", type="server_error")
+        await sink.write(_encode(failed.body()))
+    with contextlib.suppress(*_CLIENT_ERRORS):
         await response.write_eof()
     return response

@@ -1,5 +1,6 @@
 """What the app and its handlers share: the app's singletons and each request's bookkeeping."""
 
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -23,6 +24,13 @@ class Ledger:
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     client_bearer: str | None = field(default=None, repr=False)
+    # Filled only with --log-bodies.
+    request_body: bytes | None = field(default=None, repr=False)
+    response_body: bytes | None = field(default=None, repr=False)
+
+    def overhead_ms(self) -> float:
+        """Milliseconds spent in the shim so far: time since arrival less time waiting on Mistral."""
+        return max(0.0, (time.monotonic() - self.started - self.upstream_seconds) * 1000)
 
 
 LEDGER = web.RequestKey("ledger", Ledger)

@@ -1,7 +1,8 @@
 """The one pooled client session to Mistral: keys, timeouts, retries, streaming and cancellation.
 
-Every request goes to the configured upstream host only; the path is appended to it, never resolved
-against it, so nothing a client sends can point the shim elsewhere.
+Every request goes to the configured upstream host only: the path is appended to the configured base URL
+as percent-encoded segments, never resolved against it, and dot segments (``..``, also as ``..%2F``) are
+refused, so nothing a client sends can point the shim at another host or outside the base path.
 """
 
 import asyncio
@@ -9,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aiohttp
 from yarl import URL
@@ -18,11 +20,19 @@ from shim.translate import errors
 from shim.translate.problem import OpenAIError
 
 RETRYABLE = frozenset({429, 503})
+# A Retry-After longer than this (a monthly quota, say) is answered to the client instead of waited out.
 MAX_RETRY_WAIT = 60.0
 HOP_BY_HOP = frozenset(
     "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade host "
     "content-length authorization x-api-key cookie".split()
 )
+# Path characters that may stay as they are in a segment (RFC 3986 pchar less '%').
+_SEGMENT_SAFE = ":@-._~!$&'()*+,;="
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded, for a value a client chose (a model id, a file id)."""
+    return quote(value, safe=_SEGMENT_SAFE)
 
 
 class Upstream:
@@ -43,10 +53,22 @@ class Upstream:
             await self._session.close()
 
     def url(self, path: str, query: str = "") -> URL:
-        """``path`` (e.g. ``/v1/chat/completions``) on the upstream host, whatever the path holds."""
+        """``path``, percent-encoded (e.g. ``/v1/files/abc``), on the upstream host and under its base path.
+
+        Refuses (400) a segment that is or decodes to ``.`` or ``..``, or that hides a ``/`` or ``\\``.
+        """
+        for part in path.split("/"):
+            decoded = unquote(part)
+            if decoded in (".", "..") or "/" in decoded or "\\" in decoded:
+                raise OpenAIError(
+                    400,
+                    f"The path {path!r} is not allowed: it must not contain '.', '..' or encoded slashes.",
+                    code="invalid_path",
+                )
         clean = "/" + path.lstrip("/")
-        url = self.base.with_path(self.base.path.rstrip("/") + clean, encoded=False)
-        return url.with_query(query) if query else url
+        url = self.base.with_path(self.base.raw_path.rstrip("/") + clean, encoded=True)
+        # The query as the client encoded it: ``with_query`` would encode its ``%`` signs a second time.
+        return URL(f"{url}?{query}", encoded=True) if query else url
 
     def key(self, client_bearer: str | None) -> str | None:
         return self.config.mistral_api_key or client_bearer
@@ -65,30 +87,36 @@ class Upstream:
     ) -> AsyncIterator[tuple[aiohttp.ClientResponse, float]]:
         """Send one request (retrying 429/503 when configured); yield the response and upstream seconds.
 
-        Leaving the block early (a client that went away) closes the connection, which cancels the
-        upstream request at once instead of reading it to the end.
+        Leaving the block early (a client that went away, a cancelled handler) closes the connection,
+        which cancels the upstream request at once instead of reading it to the end.
         """
         assert self._session is not None, "Upstream.start() was not awaited"
+        url = self.url(path, query)
         send_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in HOP_BY_HOP}
         key = self.key(client_bearer)
         if key:
             send_headers["Authorization"] = f"Bearer {key}"
         if stream:
             send_headers["Accept"] = "text/event-stream"
-        url = self.url(path, query)
         attempt = 0
         while True:
             started = time.monotonic()
             try:
-                response = await self._session.request(method, url, data=body, headers=send_headers)
+                response = await self._session.request(
+                    method, url, data=body, headers=send_headers, allow_redirects=False
+                )
+            except aiohttp.ConnectionTimeoutError:
+                raise errors.upstream_unreachable(
+                    f"no connection within {self.config.connect_timeout:g} seconds"
+                ) from None
             except TimeoutError:
                 raise errors.upstream_timeout(self.config.timeout) from None
             except aiohttp.ClientError as exc:
                 raise errors.upstream_unreachable(f"{exc.__class__.__name__}: {exc}") from None
             waited = time.monotonic() - started
-            if response.status in RETRYABLE and attempt < self.config.retries:
-                delay = _retry_delay(response.headers.get("Retry-After"), attempt)
-                response.release()
+            delay = _retry_delay(response.headers.get("Retry-After"), attempt)
+            if response.status in RETRYABLE and attempt < self.config.retries and delay is not None:
+                response.close()
                 attempt += 1
                 await asyncio.sleep(delay)
                 continue
@@ -102,14 +130,31 @@ class Upstream:
             raise
         response.release()
 
+    async def read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole body; a timeout or a connection cut mid-body becomes the 504 or 502 it is."""
+        try:
+            return await response.read()
+        except TimeoutError:
+            raise errors.upstream_timeout(self.config.timeout) from None
+        except aiohttp.ClientError as exc:
+            raise OpenAIError(
+                502,
+                f"The connection to the Mistral API failed mid-answer: {exc.__class__.__name__}.",
+                type="server_error",
+                code="upstream_bad_response",
+            ) from None
 
-def _retry_delay(retry_after: str | None, attempt: int) -> float:
+
+def _retry_delay(retry_after: str | None, attempt: int) -> float | None:
+    """Seconds to wait before the next try: Retry-After when given (None if too long), else back-off."""
+    backoff = min(8.0, 0.5 * 2**attempt)
+    if not retry_after:
+        return backoff
     try:
-        return (
-            min(MAX_RETRY_WAIT, max(0.0, float(retry_after))) if retry_after else min(8.0, 0.5 * 2**attempt)
-        )
+        seconds = max(0.0, float(retry_after))
     except ValueError:
-        return min(8.0, 0.5 * 2**attempt)
+        return backoff
+    return seconds if seconds <= MAX_RETRY_WAIT else None
 
 
 async def error_from(response: aiohttp.ClientResponse) -> OpenAIError:

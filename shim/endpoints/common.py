@@ -1,4 +1,9 @@
-"""Small pieces every handler uses: reading the body, building headers, answering JSON."""
+"""What every translated handler shares: reading the body, one upstream exchange, answering JSON.
+
+``exchange()`` is the one path a translated request takes upstream and back (JSON, SSE or error);
+``fetch_json()`` is its non-streamed half, used alone by the handlers that send several requests
+(embeddings batches) or a GET (models).
+"""
 
 import json
 import time
@@ -14,25 +19,14 @@ from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
 from shim.upstream import Upstream, error_from
 
+# Client headers a translated request carries upstream. Everything else the client sent (its SDK's
+# x-stainless-* headers, cookies, its key) stays here; ``x-mock-fault`` lets tests drive the mock's faults
+# through the shim and means nothing to Mistral.
+FORWARDED = ("x-mock-fault",)
+
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or OpenAI's 400 for a body that is not one."""
-    raw = await request.read()
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):
-        raise OpenAIError(
-            400,
-            "We could not parse the JSON body of your request. The body must be a JSON object (UTF-8).",
-            code="invalid_json",
-        ) from None
-    if not isinstance(body, dict):
-        raise OpenAIError(400, "The request body must be a JSON object.", code="invalid_json")
-    return body
 
 
 def ledger(request: web.Request) -> Ledger:
@@ -47,6 +41,30 @@ def options(request: web.Request) -> Options:
     return request.app[CONFIG].options
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The raw request body (kept for the log with ``--log-bodies``); 413 past ``--max-body-mb``."""
+    raw = await request.read()
+    if request.app[CONFIG].log_bodies and raw:
+        ledger(request).request_body = raw
+    return raw
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or OpenAI's 400 for a body that is not one."""
+    raw = await read_body(request)
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        raise OpenAIError(
+            400,
+            "We could not parse the JSON body of your request. The body must be a JSON object (UTF-8).",
+            code="invalid_json",
+        ) from None
+    if not isinstance(body, dict):
+        raise OpenAIError(400, "The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
 def note(
     request: web.Request, body: Mapping[str, Any], dropped: tuple[str, ...], repairs: tuple[str, ...] = ()
 ) -> None:
@@ -58,11 +76,13 @@ def note(
 
 
 def headers(request: web.Request, upstream_headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Headers every translated answer carries: request id, shim overhead, dropped params, rate limits."""
+    """Headers every translated answer carries: request id, shim overhead, dropped params, rate limits.
+
+    The edges middleware sets the same ones on every answer not yet sent; a stream needs them here, before
+    its first byte.
+    """
     entry = ledger(request)
-    out = {"x-request-id": entry.request_id}
-    overhead = (time.monotonic() - entry.started - entry.upstream_seconds) * 1000
-    out["x-shim-overhead-ms"] = f"{max(0.0, overhead):.2f}"
+    out = {"x-request-id": entry.request_id, "x-shim-overhead-ms": f"{entry.overhead_ms():.2f}"}
     if entry.dropped:
         out["x-shim-dropped-params"] = ",".join(entry.dropped)
     if entry.repairs:
@@ -80,18 +100,44 @@ def json_response(
     )
 
 
-async def read_upstream_json(response: Any) -> Any:
-    """A successful upstream body as JSON; anything else is a broken gateway, answered 502."""
-    raw = await response.read()
+def _forwarded(request: web.Request, has_body: bool = True) -> dict[str, str]:
+    sent = {"Content-Type": "application/json"} if has_body else {}
+    sent.update({name: request.headers[name] for name in FORWARDED if name in request.headers})
+    return sent
+
+
+async def fetch_json(
+    request: web.Request, method: str, path: str, body: Mapping[str, Any] | None = None
+) -> tuple[Any, Mapping[str, str]]:
+    """One non-streamed upstream call: Mistral's JSON and headers, or the OpenAI error (raised).
+
+    A 200 whose body is not JSON is a broken gateway, answered 502.
+    """
+    entry = ledger(request)
+    started = time.monotonic()
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise OpenAIError(
-            502,
-            "Mistral answered 200 with a body that is not JSON.",
-            type="server_error",
-            code="upstream_bad_body",
-        ) from None
+        async with upstream(request).request(
+            method,
+            path,
+            client_bearer=entry.client_bearer,
+            body=None if body is None else dumps(body),
+            headers=_forwarded(request, body is not None),
+        ) as (response, _):
+            entry.upstream_status = response.status
+            if response.status != 200:
+                raise await error_from(response)
+            raw = await upstream(request).read(response)
+            try:
+                return json.loads(raw), response.headers.copy()
+            except ValueError:
+                raise OpenAIError(
+                    502,
+                    "Mistral answered 200 with a body that is not JSON.",
+                    type="server_error",
+                    code="upstream_bad_body",
+                ) from None
+    finally:
+        entry.upstream_seconds += time.monotonic() - started
 
 
 class StreamTranslation(Protocol):
@@ -112,27 +158,24 @@ async def exchange(
     ``answer`` turns Mistral's JSON into the client's; ``stream_translator`` makes the per-stream state
     machine when the request asked for a stream. Upstream errors become OpenAI errors (raised).
     """
+    if body.get("stream") is not True:
+        data, upstream_headers = await fetch_json(request, "POST", path, body)
+        return json_response(request, answer(data), upstream_headers)
     entry = ledger(request)
-    stream = body.get("stream") is True
     started = time.monotonic()
     async with upstream(request).request(
         "POST",
         path,
         client_bearer=entry.client_bearer,
         body=dumps(body),
-        headers={"Content-Type": "application/json"},
-        stream=stream,
+        headers=_forwarded(request),
+        stream=True,
     ) as (response, waited):
         entry.upstream_status = response.status
         if response.status != 200:
             error = await error_from(response)
             entry.upstream_seconds += time.monotonic() - started
-            error.headers.update(headers(request))
             raise error
-        if not stream:
-            data = await read_upstream_json(response)
-            entry.upstream_seconds += time.monotonic() - started
-            return json_response(request, answer(data), response.headers)
         entry.upstream_seconds += waited
         translator = stream_translator()
         return await relay.relay(

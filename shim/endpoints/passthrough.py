@@ -1,28 +1,57 @@
 """``/mistral/v1/{path}`` (and ``POST /v1/ocr``): Mistral's own API, with the key injected server-side.
 
-Requests and answers pass unchanged, streams included, so OCR, files, moderation and every endpoint the
-shim does not translate stay reachable through it, on the configured upstream host only.
+Requests and answers pass unchanged (any method, the query string, Mistral's own error bodies, streams
+byte for byte as they arrive), so OCR, files, moderation and every endpoint the shim does not translate
+stay reachable, with the mistralai SDK too (``server_url=shim_url + "/mistral"``). Only the configured
+upstream host is reached: the path is taken encoded and checked by ``Upstream.url``, and the client's
+Host, Authorization, X-Api-Key and Cookie headers are never forwarded.
 """
 
+import json
+import logging
 import time
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
+from shim.accesslog import LOG_BODY_LIMIT
 from shim.endpoints import common
 from shim.relay import ClientGone
+from shim.state import CONFIG, Ledger
 from shim.upstream import passthrough_headers
+
+PREFIX = "/mistral"
+log = logging.getLogger("shim")
+# Left out as well as the hop-by-hop ones: the shim's session negotiates its own encoding, and already
+# answered a client's ``Expect: 100-continue`` (forwarded, it would make the shim wait for Mistral's 100).
+_NOT_FORWARDED = frozenset({"accept-encoding", "expect", "origin", "referer"})
+
+
+def _upstream_path(request: web.Request) -> str:
+    """The encoded upstream path: ``/mistral/v1/x%2Fy`` → ``/v1/x%2Fy`` (refused later), ``/v1/ocr`` as is."""
+    raw = request.rel_url.raw_path
+    return raw[len(PREFIX) :] if raw.startswith(PREFIX + "/") else raw
+
+
+def _model(raw: bytes) -> str | None:
+    if not raw.startswith(b"{"):
+        return None
+    try:
+        model = json.loads(raw).get("model")
+    except (ValueError, AttributeError):
+        return None
+    return model if isinstance(model, str) else None
 
 
 async def passthrough(request: web.Request) -> web.StreamResponse:
     entry = common.ledger(request)
-    path = "/v1/" + request.match_info.get("path", "ocr")
-    raw = await request.read()
-    started = time.monotonic()
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("accept-encoding",)}
+    raw = await common.read_body(request)
+    entry.model = _model(raw)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
     async with common.upstream(request).request(
         request.method,
-        path,
+        _upstream_path(request),
         client_bearer=entry.client_bearer,
         body=raw or None,
         headers=headers,
@@ -30,16 +59,46 @@ async def passthrough(request: web.Request) -> web.StreamResponse:
     ) as (upstream, waited):
         entry.upstream_status = upstream.status
         entry.upstream_seconds += waited
-        response = web.StreamResponse(
-            status=upstream.status,
-            headers={**passthrough_headers(upstream.headers), **common.headers(request)},
-        )
+        sent = CIMultiDict(passthrough_headers(upstream.headers))
+        for name, value in common.headers(request).items():
+            sent[name] = value
+        response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=sent)
         try:
             await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
-            raise ClientGone from exc
-        entry.upstream_seconds = time.monotonic() - started
+            raise ClientGone(response) from exc
+        await _copy(request, upstream, response, entry)
         return response
+
+
+async def _copy(
+    request: web.Request, upstream: aiohttp.ClientResponse, response: web.StreamResponse, entry: Ledger
+) -> None:
+    """Copy the body as it arrives. An upstream that fails mid-body cuts the client's connection too
+    (no final chunk), so the client sees a broken answer, never a shorter one that looks complete."""
+    copy = bytearray() if request.app[CONFIG].log_bodies else None
+    while True:
+        waiting = time.monotonic()
+        try:
+            chunk = await upstream.content.readany()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "pass-through %s: upstream failed mid-body (%s)", request.path, exc.__class__.__name__
+            )
+            if request.transport is not None:
+                request.transport.abort()
+            return
+        entry.upstream_seconds += time.monotonic() - waiting
+        if not chunk:
+            break
+        if copy is not None and len(copy) < LOG_BODY_LIMIT:
+            copy += chunk
+            entry.response_body = bytes(copy)
+        try:
+            await response.write(chunk)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
+            raise ClientGone(response) from exc
+    try:
+        await response.write_eof()
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
+        raise ClientGone(response) from exc
