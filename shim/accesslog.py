@@ -3,15 +3,22 @@
 Keys are kept out by construction (the line is built from the ledger, which holds no header), and, as a
 second guard for every other log line (aiohttp's, a traceback's, a body logged with ``--log-bodies``),
 ``Redactor`` scrubs the configured keys and any bearer token from each record before it is written.
+
+Where the lines go: through the ``shim.access`` logger, so a host process's logging setup (and pytest's
+caplog) sees them, except when the shim set logging up itself (``configure``, as ``mistral-shim serve`` and
+the gunicorn runner do). Then each line is written straight to standard error, scrubbed the same way:
+building a ``LogRecord`` and passing it through handlers cost more CPU than anything else the shim does
+for a small answer (bench/README.md, "Shim").
 """
 
-import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
+from shim import jsonio
 from shim.state import Ledger
 
 log = logging.getLogger("shim.access")
@@ -41,10 +48,27 @@ class Redactor(logging.Filter):
         return True
 
 
+class _Sink:
+    """Access lines written straight to a stream, scrubbed like every other record."""
+
+    def __init__(self, stream: TextIO, redactor: Redactor) -> None:
+        self.stream = stream
+        self.redactor = redactor
+
+    def write(self, line: str) -> None:
+        self.stream.write(self.redactor.scrub(line) + "\n")
+        self.stream.flush()
+
+
+_sink: _Sink | None = None
+
+
 def configure(level: str, secrets: Iterable[str]) -> None:
     """Log to stderr at ``level`` (unless the host process already set logging up), always redacted."""
+    global _sink
     root = logging.getLogger()
-    if not root.handlers:
+    owned = not root.handlers or _sink is not None  # a second call keeps what the first set up
+    if owned:
         logging.basicConfig(level=level.upper(), format="%(message)s")
     logging.getLogger("shim").setLevel(level.upper())
     logging.getLogger("mistral_common").setLevel(logging.WARNING)
@@ -53,6 +77,8 @@ def configure(level: str, secrets: Iterable[str]) -> None:
         for old in [f for f in handler.filters if isinstance(f, Redactor)]:
             handler.removeFilter(old)
         handler.addFilter(redactor)
+    enabled = logging.getLogger("shim").getEffectiveLevel() <= logging.INFO
+    _sink = _Sink(sys.stderr, redactor) if owned and enabled else None
 
 
 def body_for_log(raw: bytes | None) -> Any:
@@ -61,13 +87,15 @@ def body_for_log(raw: bytes | None) -> Any:
         return None
     cut = raw[:LOG_BODY_LIMIT]
     try:
-        return json.loads(cut)
+        return jsonio.loads(cut)
     except ValueError:
         text = cut.decode("utf-8", "replace")
         return text + ("…" if len(raw) > LOG_BODY_LIMIT else "")
 
 
 def record(ledger: Ledger, method: str, path: str, status: int) -> None:
+    if _sink is None and not log.isEnabledFor(logging.INFO):
+        return
     total_ms = (time.monotonic() - ledger.started) * 1000
     line: dict[str, Any] = {
         "request_id": ledger.request_id,
@@ -85,4 +113,8 @@ def record(ledger: Ledger, method: str, path: str, status: int) -> None:
         line["request_body"] = body_for_log(ledger.request_body)
     if ledger.response_body is not None:
         line["response_body"] = body_for_log(ledger.response_body)
-    log.info(json.dumps(line, ensure_ascii=False))
+    text = jsonio.dumps(line).decode()
+    if _sink is not None:
+        _sink.write(text)
+    else:
+        log.info(text)

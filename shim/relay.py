@@ -7,7 +7,6 @@ client that goes away stops the relay at once; the caller then drops the upstrea
 """
 
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from mockserver.sse import DataLines
+from shim import jsonio
 from shim.accesslog import LOG_BODY_LIMIT
 from shim.state import CONFIG, LEDGER
 from shim.translate.problem import OpenAIError
@@ -36,7 +36,7 @@ class ClientGone(Exception):
 
 
 def _encode(event: Any) -> bytes:
-    return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + jsonio.dumps(event) + b"\n\n"
 
 
 class _Sink:
@@ -94,7 +94,7 @@ async def relay(
             await sink.write(DONE)
             return True
         try:
-            event = json.loads(payload)
+            event = jsonio.loads(payload)
         except ValueError:
             raise stream_error(
                 "upstream_bad_stream", "Mistral sent a stream event that is not JSON."

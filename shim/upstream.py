@@ -20,6 +20,7 @@ from shim.translate import errors
 from shim.translate.problem import OpenAIError
 
 RETRYABLE = frozenset({429, 503})
+MAX_CACHED_URLS = 256  # pass-through paths are the client's: the cache must not grow with them
 # A Retry-After longer than this (a monthly quota, say) is answered to the client instead of waited out.
 MAX_RETRY_WAIT = 60.0
 HOP_BY_HOP = frozenset(
@@ -40,6 +41,8 @@ class Upstream:
         self.config = config
         self.base = URL(config.upstream)
         self._session: aiohttp.ClientSession | None = None
+        # Checked and built URLs of query-less paths: the translated routes use a handful of them.
+        self._urls: dict[str, URL] = {}
 
     async def start(self, app: object = None) -> None:
         timeout = aiohttp.ClientTimeout(
@@ -57,6 +60,8 @@ class Upstream:
 
         Refuses (400) a segment that is or decodes to ``.`` or ``..``, or that hides a ``/`` or ``\\``.
         """
+        if not query and path in self._urls:
+            return self._urls[path]
         for part in path.split("/"):
             decoded = unquote(part)
             if decoded in (".", "..") or "/" in decoded or "\\" in decoded:
@@ -67,8 +72,12 @@ class Upstream:
                 )
         clean = "/" + path.lstrip("/")
         url = self.base.with_path(self.base.raw_path.rstrip("/") + clean, encoded=True)
-        # The query as the client encoded it: ``with_query`` would encode its ``%`` signs a second time.
-        return URL(f"{url}?{query}", encoded=True) if query else url
+        if query:
+            # The query as the client encoded it: ``with_query`` would encode its ``%`` signs a second time.
+            return URL(f"{url}?{query}", encoded=True)
+        if len(self._urls) < MAX_CACHED_URLS:
+            self._urls[path] = url
+        return url
 
     def key(self, client_bearer: str | None) -> str | None:
         return self.config.mistral_api_key or client_bearer
@@ -114,12 +123,13 @@ class Upstream:
             except aiohttp.ClientError as exc:
                 raise errors.upstream_unreachable(f"{exc.__class__.__name__}: {exc}") from None
             waited = time.monotonic() - started
-            delay = _retry_delay(response.headers.get("Retry-After"), attempt)
-            if response.status in RETRYABLE and attempt < self.config.retries and delay is not None:
-                response.close()
-                attempt += 1
-                await asyncio.sleep(delay)
-                continue
+            if response.status in RETRYABLE and attempt < self.config.retries:
+                delay = _retry_delay(response.headers.get("Retry-After"), attempt)
+                if delay is not None:
+                    response.close()
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    continue
             break
         try:
             yield response, waited

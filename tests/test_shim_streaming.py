@@ -198,7 +198,7 @@ def test_client_disconnect_cancels_the_upstream_request(tmp_path: Path) -> None:
         stream.close()
         assert upstream.closed.wait(5), "the shim kept the upstream request open after its client left"
         shim.stop()
-    assert '"status": 499' in shim.output()
+    assert '"status":499' in shim.output()
     assert "Traceback" not in shim.output()
 
 

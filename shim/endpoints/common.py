@@ -5,14 +5,13 @@
 (embeddings batches) or a GET (models).
 """
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from shim import relay
+from shim import jsonio, relay
 from shim.state import CONFIG, LEDGER, UPSTREAM, Ledger
 from shim.translate import errors
 from shim.translate.context import Options
@@ -25,8 +24,7 @@ from shim.upstream import Upstream, error_from
 FORWARDED = ("x-mock-fault",)
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+dumps = jsonio.dumps
 
 
 def ledger(request: web.Request) -> Ledger:
@@ -53,7 +51,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or OpenAI's 400 for a body that is not one."""
     raw = await read_body(request)
     try:
-        body = json.loads(raw) if raw else None
+        body = jsonio.loads(raw) if raw else None
     except (ValueError, RecursionError):
         raise OpenAIError(
             400,
@@ -128,7 +126,7 @@ async def fetch_json(
                 raise await error_from(response)
             raw = await upstream(request).read(response)
             try:
-                return json.loads(raw), response.headers.copy()
+                return jsonio.loads(raw), response.headers.copy()
             except ValueError:
                 raise OpenAIError(
                     502,

@@ -7,7 +7,6 @@ upstream host is reached: the path is taken encoded and checked by ``Upstream.ur
 Host, Authorization, X-Api-Key and Cookie headers are never forwarded.
 """
 
-import json
 import logging
 import time
 
@@ -15,6 +14,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from shim import jsonio
 from shim.accesslog import LOG_BODY_LIMIT
 from shim.endpoints import common
 from shim.relay import ClientGone
@@ -38,7 +38,7 @@ def _model(raw: bytes) -> str | None:
     if not raw.startswith(b"{"):
         return None
     try:
-        model = json.loads(raw).get("model")
+        model = jsonio.loads(raw).get("model")
     except (ValueError, AttributeError):
         return None
     return model if isinstance(model, str) else None
