@@ -1,4 +1,5 @@
-"""Throughput of one mock process on one core: answers per second, SSE events per second, startup time.
+"""Throughput of one mock process on one core: answers per second, SSE events per second, startup time,
+and how long the first answer takes right after startup and once the background warm-up is done.
 
 The mock runs as its own process pinned to one CPU; the load generator (aiohttp, keep-alive) runs here,
 pinned to another CPU where the machine has one, so the figure is the server's, not the client's.
@@ -61,6 +62,26 @@ def start_mock(port: int, cpu: int | None) -> tuple[subprocess.Popen, float]:
             time.sleep(0.005)
 
 
+def first_answer(cpu: int | None, wait: float) -> float:
+    """Seconds the first chat request takes when sent ``wait`` seconds after ``/health`` first answers."""
+    port = free_port()
+    process, _ = start_mock(port, cpu)
+    try:
+        time.sleep(wait)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=json.dumps(SMALL_CHAT).encode(),
+            headers={"Authorization": "Bearer bench", "Content-Type": "application/json"},
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+        return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait()
+
+
 async def load(url: str, body_for: callable, seconds: float, concurrency: int, stream: bool) -> dict:
     """Send requests from ``concurrency`` workers for ``seconds``; count answers and SSE events."""
     headers = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
@@ -110,6 +131,10 @@ def main() -> None:
         startups.append(startup)
         process.terminate()
         process.wait()
+    # The tokenizer and prose corpus load in the background after startup: a request sent at once waits
+    # for the rest of that load; one sent once it is done does not.
+    first_at_once = sorted(first_answer(server_cpu, 0.0) for _ in range(3))[1]
+    first_later = sorted(first_answer(server_cpu, 3.0) for _ in range(3))[1]
 
     port = free_port()
     process, _ = start_mock(port, server_cpu)
@@ -119,6 +144,8 @@ def main() -> None:
         asyncio.run(load(url, lambda w, i: SMALL_CHAT, 1.0, 4, False))
         results = {
             "startup_seconds_best_of_3": min(startups),
+            "first_answer_at_once_seconds_median_of_3": first_at_once,
+            "first_answer_3s_after_startup_seconds_median_of_3": first_later,
             "chat_same_request": asyncio.run(
                 load(url, lambda w, i: SMALL_CHAT, args.seconds, args.concurrency, False)
             ),
@@ -144,6 +171,8 @@ def main() -> None:
         "processor": platform.processor() or platform.machine(),
     }
     print(f"startup (best of 3):        {results['startup_seconds_best_of_3'] * 1000:.0f} ms")
+    print(f"first answer, sent at once: {first_at_once * 1000:.0f} ms (median of 3)")
+    print(f"first answer, 3 s later:    {first_later * 1000:.0f} ms (median of 3)")
     print(f"chat, same request:         {results['chat_same_request']['answers']:.0f} answers/s")
     print(f"chat, unique requests:      {results['chat_unique_requests']['answers']:.0f} answers/s")
     print(f"SSE events (zero delay):    {results['sse']['events']:.0f} events/s")

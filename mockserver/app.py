@@ -1,7 +1,9 @@
 """The mock's HTTP surface: routes, auth, body limits, fault injection, rate limits and sending.
 
 What to answer is decided in ``endpoints``; this module decides whether to answer at all (route, auth,
-faults, rate limits), and how (JSON or SSE, headers, delays).
+faults, rate limits), and how (JSON or SSE, headers, delays). Faults (``x-mock-fault``), ``--latency-ms``
+and the ``--rpm``/``--tpm`` buckets apply in the middleware, so every ``/v1`` route gets them, the models
+routes and replayed answers included; record and auto modes forward the fault header instead.
 """
 
 import asyncio
@@ -37,9 +39,15 @@ CONFIG = web.AppKey("config", MockConfig)
 LIMITER = web.AppKey("limiter", RateLimiter)
 CACHE = web.AppKey("cache", OrderedDict)
 SERVICE = web.AppKey("recording_service", object)
+WARM = web.AppKey("warm", asyncio.Future)
 REQUEST_ID = web.RequestKey("request_id", str)
 CORRELATION_ID = web.RequestKey("correlation_id", str)
 API_KEY = web.RequestKey("api_key", str)
+FAULT = web.RequestKey("fault", faults.Fault)
+# loop.time() when the request reached the server: replayed SSE offsets count from here.
+ARRIVED = web.RequestKey("arrived", float)
+# Modes in which the mock answers itself, and so applies faults and rate limits; the others forward.
+SELF_ANSWERING = frozenset({"synthetic", "replay"})
 
 CACHE_SIZE = 2048
 CACHE_MAX_BODY = 256 * 1024
@@ -72,9 +80,37 @@ def _error_response(request: web.Request, error: MistralError) -> web.Response:
     return web.Response(status=error.status, body=error.render(config.validation_shape), headers=headers)
 
 
+def _seconds(wait: float) -> int:
+    return max(1, int(-(-wait // 1)))
+
+
+async def _admit(request: web.Request, config: MockConfig) -> None:
+    """Faults, latency and rate limits of one ``/v1`` request, before its handler runs."""
+    fault = faults.parse(request.headers.get(faults.HEADER))
+    request[FAULT] = fault
+    latency = fault.latency_ms if fault.latency_ms is not None else config.latency_ms
+    if latency:
+        await _sleep_ms(latency)
+        # A replay's recorded offsets start after the added latency, as the answer does.
+        request[ARRIVED] = asyncio.get_running_loop().time()
+    if fault.status is not None:
+        error = status_error(fault.status, request[REQUEST_ID], fault.shape or config.rate_limit_shape)
+        if fault.retry_after is not None:
+            error = MistralError(
+                error.status, error.body, {**error.headers, "Retry-After": str(fault.retry_after)},
+                error.content_type, error.gateway, error.details,
+            )  # fmt: skip
+        raise error
+    limiter = request.app[LIMITER]
+    wait = limiter.admit_request(_key(request)) or limiter.exhausted(_key(request))
+    if wait:
+        raise rate_limited(_seconds(wait), config.rate_limit_shape)
+
+
 @web.middleware
 async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Routing, auth and error rendering, in the order the live API applies them."""
+    """Routing, auth, faults, rate limits and error rendering, in the order the live API applies them."""
+    request[ARRIVED] = asyncio.get_running_loop().time()
     request[REQUEST_ID] = ids.request_id()
     request[CORRELATION_ID] = ids.correlation_id()
     config = request.app[CONFIG]
@@ -86,7 +122,14 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
             request[API_KEY] = _authenticate(request, config)
         if isinstance(routing_error, web.HTTPMethodNotAllowed):
             raise method_not_allowed(sorted(routing_error.allowed_methods))
-        return await handler(request)
+        if request.path.startswith("/v1/") and config.mode in SELF_ANSWERING:
+            await _admit(request, config)
+        response = await handler(request)
+        fault = request.get(FAULT, faults.NONE)
+        if fault.disconnect_after is not None and not response.prepared and request.transport is not None:
+            # A plain answer is cut before any of it is sent; aiohttp's write then fails quietly.
+            request.transport.abort()
+        return response
     except MistralError as error:
         return _error_response(request, error)
     except web.HTTPRequestEntityTooLarge:
@@ -161,34 +204,20 @@ async def _sleep_ms(milliseconds: int | None) -> None:
 
 async def post_endpoint(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
-    limiter = request.app[LIMITER]
-    fault = faults.parse(request.headers.get(faults.HEADER))
-    latency = fault.latency_ms if fault.latency_ms is not None else config.latency_ms
-    if fault.status is not None:
-        await _sleep_ms(latency)
-        error = status_error(fault.status, request[REQUEST_ID])
-        if fault.retry_after is not None:
-            error = MistralError(
-                error.status, error.body, {**error.headers, "Retry-After": str(fault.retry_after)},
-                error.content_type, error.gateway, error.details,
-            )  # fmt: skip
-        raise error
-    wait = limiter.admit_request(_key(request))
-    if wait:
-        raise rate_limited(max(1, int(-(-wait // 1))))
+    warm = request.app.get(WARM)
+    if warm is not None and not warm.done():
+        # The tokenizers are still loading in the background: wait for that load (without blocking the
+        # loop) rather than start a second one on it.
+        await asyncio.shield(warm)
     raw = await request.read()
     outcome = _compute(request, raw)
-    wait = limiter.admit_tokens(_key(request), outcome.cost)
+    wait = request.app[LIMITER].admit_tokens(_key(request), outcome.cost)
     if wait:
-        raise rate_limited(max(1, int(-(-wait // 1))))
-    await _sleep_ms(latency)
-    if fault.disconnect_after is not None and not outcome.stream:
-        request.transport and request.transport.abort()
-        raise sse.Disconnected
+        raise rate_limited(_seconds(wait), config.rate_limit_shape)
     created = int(time.time())
     if not outcome.stream:
         return _json(request, outcome.json(created), outcome.cost)
-    return await _stream(request, outcome, created, fault)
+    return await _stream(request, outcome, created, request.get(FAULT, faults.NONE))
 
 
 async def _stream(
@@ -227,10 +256,16 @@ async def _stream(
 
 
 async def _warm(app: web.Application) -> None:
+    """Load the tokenizer and the prose corpus in a thread, so startup does not wait for them (~1.2 s)."""
     from mockserver.synthetic import prose, tokens
 
-    loop = asyncio.get_running_loop()
-    loop.run_in_executor(None, lambda: (tokens.raw_tokenizer("tekken"), prose.warm()))
+    def load() -> None:
+        tokens.raw_tokenizer("tekken")
+        prose.warm()
+
+    future = asyncio.get_running_loop().run_in_executor(None, load)
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "exception never retrieved"
+    app[WARM] = future
 
 
 SYNTHETIC_ROUTES: dict[tuple[str, str], Any] = {("POST", path): post_endpoint for path in POST_ROUTES}
@@ -268,7 +303,13 @@ def create_app(config: MockConfig | None = None) -> web.Application:
             headers = {**_base_headers(request)}
             if config.mode != "record":
                 headers.update(request.app[LIMITER].headers(_key(request)))
-            return await service.handle(request, headers)
+            return await service.handle(
+                request,
+                headers,
+                arrived=request[ARRIVED],
+                fault=request.get(FAULT, faults.NONE),
+                spend=lambda cost: request.app[LIMITER].spend(_key(request), cost),
+            )
 
         app.router.add_route("*", "/{tail:.*}", recorded)
         app.on_startup.append(service.start)

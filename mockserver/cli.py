@@ -10,12 +10,27 @@ from pathlib import Path
 from mockserver import __version__
 from mockserver.config import MockConfig
 
+FAULTS_HELP = """\
+faults on request (header x-mock-fault, ';'-separated; synthetic and replay modes, every /v1 route):
+  status=429;retry_after=2    Mistral's 429 body with Retry-After: 2 (also 500, 503, 502, 504, ...)
+  status=429;shape=gateway    the gateway's 429 body {"message":"Requests rate limit exceeded"}
+  latency_ms=300              wait before answering
+  ttft_ms=200;chunk_ms=20     delay before the first SSE event, between events
+  disconnect_after=3          send 3 SSE events (0: nothing), then drop the connection
+In record and auto modes the header is forwarded upstream, not applied."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mistral-mock", description="An offline Mistral API.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the mock server")
+    serve = commands.add_parser(
+        "serve",
+        help="start the mock server",
+        description="Start the mock server.",
+        epilog=FAULTS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8081)
     serve.add_argument(
@@ -58,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-ms", type=int, default=0, help="delay between SSE events")
     serve.add_argument("--rpm", type=int, default=None, help="requests per minute per key (429 beyond)")
     serve.add_argument("--tpm", type=int, default=None, help="tokens per minute per key (429 beyond)")
+    serve.add_argument(
+        "--rate-limit-body",
+        choices=["app", "gateway"],
+        default="app",
+        dest="rate_limit_shape",
+        help="body of --rpm/--tpm 429s: Mistral's rate_limited envelope (default) or the gateway's "
+        '{"message":"Requests rate limit exceeded"}',
+    )
     serve.add_argument("--padding", action="store_true", help="add the live API's random 'p' field to chunks")
     serve.add_argument(
         "--validation-errors",
@@ -87,6 +110,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         chunk_ms=args.chunk_ms,
         rpm=args.rpm,
         tpm=args.tpm,
+        rate_limit_shape=args.rate_limit_shape,
         padding=args.padding,
         validation_shape=args.validation_errors,
         upstream=args.upstream,

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mockserver.contract.errors import ValidationShape
+from mockserver.contract.errors import RateLimitShape, ValidationShape
 
 Mode = Literal["synthetic", "record", "replay", "auto"]
 
@@ -22,6 +22,8 @@ class MockConfig:
     chunk_ms: int = 0
     rpm: int | None = None
     tpm: int | None = None
+    # The body of the 429s ``--rpm``/``--tpm`` answer: Mistral's envelope, or the gateway's {"message": ...}.
+    rate_limit_shape: RateLimitShape = "app"
     # The live API's random ``p`` field on stream chunks.
     padding: bool = False
     validation_shape: ValidationShape = "envelope"

@@ -90,6 +90,22 @@ class RateLimiter:
         limits.month_used += cost
         return 0.0
 
+    def exhausted(self, key: str) -> float:
+        """0, or the seconds until the key has a token again when ``--tpm`` is set and none is left.
+
+        Every route is refused then, a GET of the models list included; answers that cost tokens also need
+        their cost available (``admit_tokens``).
+        """
+        if self.tpm is None:
+            return 0.0
+        return self._limits(key).tokens.wait_for(1)
+
+    def spend(self, key: str, cost: int) -> None:
+        """Count tokens already served (a replayed answer), without refusing anything."""
+        limits = self._limits(key)
+        limits.tokens.take(cost)
+        limits.month_used += cost
+
     def headers(self, key: str, cost: int | None = None) -> dict[str, str]:
         limits = self._limits(key)
         out = {}

@@ -142,7 +142,9 @@ CASES: list[tuple[str, dict[str, Any], int, dict[str, Any]]] = [
             "messages": [USER, {"role": "assistant", "tool_calls": [call(), call("Q7vT2LmXa")]}, TOOL_RESULT],
         },
         400,
-        order("Not the same number of function calls and responses"),
+        # invalid_request_error / null on /v1/chat/completions (camel#1467, client-ts#106); the code 3230
+        # report (client-python#234) came from the Agents API.
+        refused("Not the same number of function calls and responses"),
     ),
     (
         "19-last-role-assistant",
@@ -219,6 +221,59 @@ CASES: list[tuple[str, dict[str, Any], int, dict[str, Any]]] = [
         ),
     ),
     (
+        "25-tool-call-id-missing",
+        {
+            "model": MODEL,
+            "messages": [
+                USER,
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"function": {"name": "get_weather", "arguments": "{}"}}],
+                },
+                {"role": "tool", "content": "18 C"},
+            ],
+        },
+        400,
+        # The live wording for an id-less call (the spec's default id is the string "null"): client-js#69.
+        refused(
+            "Tool call id was null but must be a-z, A-Z, 0-9, with a length of 9.",
+            "invalid_function_call",
+            "3280",
+            raw_status_code=400,
+        ),
+    ),
+    (
+        "25-tool-call-id-null",
+        {
+            "model": MODEL,
+            "messages": [
+                USER,
+                {"role": "assistant", "tool_calls": [call("null")]},
+                {**TOOL_RESULT, "tool_call_id": "null"},
+            ],
+        },
+        400,
+        refused(
+            "Tool call id was null but must be a-z, A-Z, 0-9, with a length of 9.",
+            "invalid_function_call",
+            "3280",
+            raw_status_code=400,
+        ),
+    ),
+    (
+        "25-tool-result-without-id",
+        {
+            "model": MODEL,
+            "messages": [
+                USER,
+                {"role": "assistant", "tool_calls": [call()]},
+                {"role": "tool", "content": "18 C"},
+            ],
+        },
+        400,
+        refused("Tool call id has to be defined.", "invalid_function_call", "3280", raw_status_code=400),
+    ),
+    (
         "26-function-name",
         chat(
             tools=[{"type": "function", "function": {"name": "add task!", "parameters": {"type": "object"}}}]
@@ -261,27 +316,78 @@ def test_mistral_refuses_like_the_live_api(
     assert response.headers["content-type"] == "application/json"
 
 
-def test_27_schema_keywords_fail_to_compile(http: httpx.Client) -> None:
-    parameters = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}}
-    response = http.post(
-        "/v1/chat/completions",
-        json=chat(tools=[{"type": "function", "function": {"name": "f", "parameters": parameters}}]),
-    )
+def tool_with(parameters: dict[str, Any]) -> dict[str, Any]:
+    return chat(tools=[{"type": "function", "function": {"name": "f", "parameters": parameters}}])
+
+
+@pytest.mark.parametrize(
+    ("parameters", "position"),
+    [
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}}, "2(3)"),
+        ({"type": "object", "$id": "https://example.com/tool.json", "properties": {}}, "3(3)"),
+        ({"type": "object", "properties": {"a": {"$id": "#a", "type": "string"}}}, "5(7)"),
+    ],
+    ids=["$schema", "$id", "nested-$id"],
+)
+def test_27_schema_keywords_fail_to_compile(
+    http: httpx.Client, parameters: dict[str, Any], position: str
+) -> None:
+    response = http.post("/v1/chat/completions", json=tool_with(parameters))
     assert response.status_code == 400
-    body = response.json()
-    assert body["message"].startswith("Grammar error: at 2(")
-    assert body["message"].endswith("): failed to compile JSON schema")
-    assert (body["type"], body["code"]) == ("invalid_request_error", None)
+    assert response.json() == refused(f"Grammar error: at {position}: failed to compile JSON schema")
+
+
+# The trigger of catalogue 28 as SylphxAI/pdf-reader-mcp#63 sent it.
+PDF_READER_PARAMETERS = {
+    "type": "object",
+    "properties": {
+        "path": {"type": "string", "minLength": 1, "description": "Relative path to the local PDF file."},
+        "url": {"type": "string", "format": "uri", "description": "URL of the PDF file."},
+        "pages": {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "exclusiveMinimum": True, "minimum": 0},
+                    "minItems": 1,
+                },
+                {"type": "string", "minLength": 1},
+            ],
+            "description": "Extract text only from specific pages (1-based) or ranges for *this specific "
+            "source*. If provided, 'include_full_text' for the entire request is ignored for this source.",
+        },
+    },
+    "additionalProperties": False,
+}
 
 
 def test_28_invalid_tool_schema(http: httpx.Client) -> None:
-    parameters = {"type": "object", "properties": {"n": {"type": "number", "exclusiveMinimum": True}}}
-    response = http.post(
-        "/v1/chat/completions",
-        json=chat(tools=[{"type": "function", "function": {"name": "f", "parameters": parameters}}]),
-    )
+    response = http.post("/v1/chat/completions", json=tool_with(PDF_READER_PARAMETERS))
     assert response.status_code == 400
-    assert response.json() == refused("Invalid tool schema: True is not of type 'number'")
+    # The live text, byte for byte: the whole schema in Python's repr (True, False, and double quotes
+    # around a description that contains single quotes).
+    expected = (
+        "Invalid tool schema: {'type': 'object', 'properties': {'path': {'type': 'string', 'minLength': 1, "
+        "'description': 'Relative path to the local PDF file.'}, 'url': {'type': 'string', 'format': 'uri', "
+        "'description': 'URL of the PDF file.'}, 'pages': {'anyOf': [{'type': 'array', 'items': {'type': "
+        "'integer', 'exclusiveMinimum': True, 'minimum': 0}, 'minItems': 1}, {'type': 'string', 'minLength': "
+        "1}], 'description': \"Extract text only from specific pages (1-based) or ranges for *this specific "
+        "source*. If provided, 'include_full_text' for the entire request is ignored for this source.\"}}, "
+        "'additionalProperties': False} is not valid under any of the given schemas"
+    )
+    assert response.json() == refused(expected)
+
+
+def test_28_keywords_draft_7_allows_are_accepted(http: httpx.Client) -> None:
+    parameters = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string", "minLength": 1},
+            "url": {"type": "string", "format": "uri"},
+            "pages": {"type": "array", "items": {"type": "integer", "exclusiveMinimum": 0}, "minItems": 1},
+        },
+        "additionalProperties": False,
+    }
+    assert http.post("/v1/chat/completions", json=tool_with(parameters)).status_code == 200
 
 
 def test_41_embeddings_batch_token_limit(http: httpx.Client) -> None:

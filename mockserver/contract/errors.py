@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ValidationShape = Literal["envelope", "bare"]
+# Which 429 body: the application's envelope (2025-08 on) or the gateway's ``{"message": ...}`` (2025-03/06).
+RateLimitShape = Literal["app", "gateway"]
 
 JSON = "application/json"
 GATEWAY_JSON = "application/json; charset=utf-8"
@@ -122,22 +124,32 @@ def unparseable_body() -> MistralError:
     return invalid_request("There was an error parsing the body")
 
 
-def rate_limited(retry_after: int) -> MistralError:
+def rate_limited(retry_after: int, shape: RateLimitShape = "app") -> MistralError:
+    """A 429 in one of the two shapes the live API has sent.
+
+    ``app``: ``{"object":"error","message":"Rate limit exceeded","type":"rate_limited",...,"code":"1300"}``
+    (cline#9085, 2026-02; ``raw_status_code`` since 2026-03, raycast/extensions#31107). ``gateway``: the
+    gateway's compact ``{"message":"Requests rate limit exceeded"}`` (anon-kode#53, 2025-03;
+    pydantic-ai#1885, 2025-06), which has no ``type`` or ``code`` for a client to read.
+    """
+    headers = {"Retry-After": str(retry_after)}
+    if shape == "gateway":
+        return MistralError(
+            429, {"message": "Requests rate limit exceeded"}, headers=headers, content_type=GATEWAY_JSON
+        )
     return MistralError(
-        429,
-        envelope("Rate limit exceeded", "rate_limited", "1300", raw_status_code=429),
-        headers={"Retry-After": str(retry_after)},
+        429, envelope("Rate limit exceeded", "rate_limited", "1300", raw_status_code=429), headers=headers
     )
 
 
-def status_error(status: int, request_id: str) -> MistralError:
+def status_error(status: int, request_id: str, rate_limit_shape: RateLimitShape = "app") -> MistralError:
     """The body Mistral sends for a bare status, used by fault injection."""
     if status == 401:
         return unauthorized(request_id)
     if status == 404:
         return no_route(request_id)
     if status == 429:
-        return rate_limited(1)
+        return rate_limited(1, rate_limit_shape)
     if status == 422:
         return validation_failed([])
     if status == 500:

@@ -9,6 +9,7 @@ endpoint, capabilities) come from the catalogue.
 
 import itertools
 import json
+import re
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -17,16 +18,13 @@ from mistral_common.exceptions import (
     InvalidFunctionCallException,
     InvalidMessageStructureException,
     InvalidToolMessageException,
+    InvalidToolSchemaException,
     MistralCommonException,
 )
 from mistral_common.protocol.instruct import chunk as mc_chunk
 from mistral_common.protocol.instruct import messages as mc_messages
 from mistral_common.protocol.instruct import tool_calls as mc_tools
-from mistral_common.protocol.instruct.validator import (
-    MistralRequestValidatorV3,
-    MistralRequestValidatorV11,
-    ValidationMode,
-)
+from mistral_common.protocol.instruct.validator import MistralRequestValidatorV11, ValidationMode
 
 from mockserver.contract import chunks, messages
 from mockserver.contract.catalogue import Family, lookup
@@ -37,13 +35,21 @@ from mockserver.contract.tools import Tool
 MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
 FUNCTION_CALL = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}
 EMPTY_ASSISTANT = "Assistant message must have either content or tool_calls, but not none."
+TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
 
 
 class _ServingValidator(MistralRequestValidatorV11):
     """mistral-common's v11 rules in serving mode, adjusted to what api.mistral.ai does today.
 
     * Tool-call ids must match ``^[a-zA-Z0-9]{9}$`` (the v3..v11 rule): the live API still answers
-      "Tool call id was … but must be …" in 2026 (mistral-vibe#1075), although v13 relaxed it.
+      "Tool call id was … but must be …" in 2026 (mistral-vibe#1075), although v13 relaxed it. Ids are
+      checked before calls are paired with results, and a call without an id (the spec's default id is the
+      string "null") gets the same sentence: the live API answered "Tool call id was null but must be a-z,
+      A-Z, 0-9, with a length of 9." (mistralai/client-js#69), where v3 would say "… has to be defined in
+      serving mode." A tool result without ``tool_call_id`` gets v3's "Tool call id has to be defined."
+      instead of v11's pairing message "Unexpected tool call id None in tool results".
+    * An invalid tool schema is named whole, in Python's repr: "Invalid tool schema: {…} is not valid under
+      any of the given schemas" (SylphxAI/pdf-reader-mcp#63), where jsonschema names the failing keyword.
     * An assistant turn may carry both content and tool calls (v5+, seen live in 2026-08), but not
       neither: the live API says "… but not none." (solbrowse/extension#16), which v11 no longer checks.
     * Tool results may carry any chunk but thinking, as the spec's ToolMessage allows (v15 rule).
@@ -65,8 +71,36 @@ class _ServingValidator(MistralRequestValidatorV11):
         if user_after_tool:
             self.ALLOWED_AFTER = {**self.ALLOWED_AFTER, "tool": frozenset({"assistant", "tool", "user"})}
 
-    _validate_tool_call_id = MistralRequestValidatorV3._validate_tool_call_id
-    _validate_tool_message_id = MistralRequestValidatorV3._validate_tool_message_id
+    def _validate_tool_call_id(self, tool_call: Any, is_last_message: bool = False) -> None:
+        if not TOOL_CALL_ID.match(tool_call.id):
+            raise InvalidFunctionCallException(
+                f"Tool call id was {tool_call.id} but must be a-z, A-Z, 0-9, with a length of 9."
+            )
+
+    def _validate_tool_message_id(self, message: Any) -> None:
+        if message.tool_call_id is None:
+            raise InvalidFunctionCallException("Tool call id has to be defined.")
+        if not TOOL_CALL_ID.match(message.tool_call_id):
+            raise InvalidToolMessageException(
+                f"Tool call id was {message.tool_call_id} but must be a-z, A-Z, 0-9, with a length of 9."
+            )
+
+    def _validate_tool_calls_followed_by_tool_messages(self, messages: list[Any]) -> None:
+        for message in messages:
+            if message.role.value == "assistant":
+                for call in message.tool_calls or []:
+                    self._validate_tool_call_id(call)
+            elif message.role.value == "tool":
+                self._validate_tool_message_id(message)
+        super()._validate_tool_calls_followed_by_tool_messages(messages)
+
+    def _validate_function(self, function: Any) -> None:
+        try:
+            super()._validate_function(function)
+        except InvalidToolSchemaException:
+            raise InvalidToolSchemaException(
+                f"Invalid tool schema: {function.parameters!r} is not valid under any of the given schemas"
+            ) from None
 
     def _validate_message_order(self, messages: list[Any]) -> None:
         for previous, current in itertools.pairwise(messages):
@@ -155,8 +189,9 @@ def _refusal(exc: MistralCommonException) -> MistralError:
         if message.startswith("Expected last role"):
             # The live API names the flag: "(or Assistant with prefix True)".
             return invalid_request(message.replace("with prefix)", "with prefix True)"))
-        if message.startswith("Not the same number"):
-            return invalid_request(message, **MESSAGE_ORDER)
+        # "Not the same number of function calls and responses" is invalid_request_error with a null code on
+        # /v1/chat/completions (camel#1467, 2025-01; client-ts#106, 2025-06). The "code":3230 report
+        # (client-python#234) is the Agents API, whose envelope differs ("object":"Error", integer code).
         return invalid_request(message)
     if isinstance(exc, InvalidFunctionCallException):
         return invalid_request(message, **FUNCTION_CALL)

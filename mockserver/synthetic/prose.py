@@ -59,7 +59,7 @@ def corpus() -> tuple[str, ...]:
     return tuple(_sentence(fake) for _ in range(CORPUS_SIZE))
 
 
-@functools.cache
+@tokens.single_flight
 def _cut(kind: Tokenizer) -> tuple[tuple[str, ...], ...]:
     """Each corpus sentence as token pieces, with the space that joins it to the previous one."""
     return tuple(tuple(tokens.pieces(" " + sentence, kind)) for sentence in corpus())

@@ -1,12 +1,15 @@
 """Token counts and token-sized pieces, from Mistral's own tokenizers (mistral-common, shipped offline).
 
-Tokenizers load lazily (a tekken vocabulary takes about 0.7 s), so the server starts fast; ``warm()``
-loads them ahead of the first request.
+Tokenizers load lazily (a tekken vocabulary takes about 0.9 s), so the server starts fast; ``warm()``
+loads them ahead of the first request. Loads are single-flight: a request that needs a tokenizer the
+background warm-up is still loading waits for that load instead of starting a second one.
 """
 
 import codecs
 import functools
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
@@ -20,7 +23,37 @@ _LOADERS = {
 }
 
 
-@functools.cache
+T = TypeVar("T")
+
+
+def single_flight(function: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``functools.cache`` for one-argument loaders, safe when several threads ask at once.
+
+    ``functools.cache`` lets two threads that miss at the same time both run the loader; here the second
+    waits for the first and gets its result.
+    """
+    done: dict[Any, T] = {}
+    locks: dict[Any, threading.Lock] = {}
+    guard = threading.Lock()
+
+    @functools.wraps(function)
+    def cached(key: Any) -> T:
+        try:
+            return done[key]
+        except KeyError:
+            pass
+        with guard:
+            lock = locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in done:
+                done[key] = function(key)
+            return done[key]
+
+    cached.is_loaded = done.__contains__  # type: ignore[attr-defined]
+    return cached
+
+
+@single_flight
 def raw_tokenizer(kind: Tokenizer) -> Any:
     return _LOADERS[kind]().instruct_tokenizer.tokenizer
 
