@@ -1,15 +1,17 @@
 """pytest plugin: record a test suite's Mistral traffic once, replay it in CI with no key and no network.
 
 Modelled on pytest-recording. Each test that uses the ``mistral_mock`` fixture gets its own recordings
-folder (named from its module and node id, or ``@pytest.mark.mistral_recording("name")``) and a mock
-server on a free loopback port in front of it:
+folder (``<module>/<name>``, the name from the node id: ``test_x``, or ``TestA.test_x`` inside a class,
+or ``@pytest.mark.mistral_recording("name")``) and a mock server on a free loopback port in front of it:
 
     def test_answer(openai_client):
         reply = openai_client.chat.completions.create(model="mistral-small-latest", messages=[...])
 
 ``--mistral-record-mode`` picks what happens: ``none`` (the default) replays only and fails loudly on a
 request with no recording; ``once`` records a test whose folder is empty and replays the others;
-``new_episodes`` replays what matches and records the rest; ``all`` records every test afresh.
+``new_episodes`` replays what matches and records the rest; ``all`` records every test afresh. A request no
+recording matched fails the test even when the test never looked at the answer (raw HTTP against
+``mistral_mock``): the test fails naming the request, the closest recording and the fields that differ.
 """
 
 import os
@@ -23,6 +25,9 @@ import pytest
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 _USED_KEY = pytest.StashKey[dict[Path, set[Path]]]()
+# The misses of the test's replaying mock, and how many of them were already reported.
+_MISSES_KEY = pytest.StashKey[list[str]]()
+_REPORTED_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,8 +73,44 @@ def recordings_dir(request: pytest.FixtureRequest) -> Path:
     module = request.node.path
     root = Path(request.config.rootpath, configured) if configured else module.parent / "recordings"
     marker = request.node.get_closest_marker("mistral_recording")
-    name = marker.args[0] if marker and marker.args else request.node.name
+    name = marker.args[0] if marker and marker.args else recording_name(request.node)
     return root / module.stem / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
+def recording_name(node: pytest.Item) -> str:
+    """The test's name within its module, classes included (``TestA.test_x``), as pytest-recording names
+    cassettes: ``TestA::test_x`` and ``TestB::test_x`` must not share a folder. A module-level test keeps its
+    bare name."""
+    classes = [n.name for n in node.listchain() if isinstance(n, pytest.Class)]
+    return ".".join([*classes, node.name])
+
+
+def _unreported_misses(item: pytest.Item) -> list[str]:
+    misses = item.stash.get(_MISSES_KEY, [])
+    reported = item.stash.get(_REPORTED_KEY, 0)
+    item.stash[_REPORTED_KEY] = len(misses)
+    return misses[reported:]
+
+
+def _miss_report(misses: list[str]) -> str:
+    lines = [f"{len(misses)} request(s) to mistral_mock matched no recording:"]
+    lines += [f"  {message}" for message in misses]
+    lines.append("Record them with --mistral-record-mode=once (or new_episodes), or fix the request.")
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Fail a test whose requests missed, even if it passed (it may never have read the 404)."""
+    try:
+        result = yield
+    except BaseException:
+        _unreported_misses(item)  # the test already failed, usually with the miss's own message
+        raise
+    misses = _unreported_misses(item)
+    if misses:
+        pytest.fail(_miss_report(misses), pytrace=False)
+    return result
 
 
 def _mode_for(record_mode: str, folder: Path) -> str:
@@ -115,9 +156,14 @@ def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
         return app
 
     with ServerThread(make) as url:
+        service = apps[0][SERVICE]
+        request.node.stash[_MISSES_KEY] = service.misses
         yield url
     used = request.config.stash[_USED_KEY].setdefault(folder, set())
-    used.update(p.resolve() for p in apps[0][SERVICE].store.used())
+    used.update(p.resolve() for p in service.store.used())
+    misses = _unreported_misses(request.node)  # made after the test body (in another fixture's teardown)
+    if misses:
+        pytest.fail(_miss_report(misses), pytrace=False)
 
 
 @pytest.fixture

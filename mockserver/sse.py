@@ -5,6 +5,13 @@ offset from the start of the stream (evenly spaced for synthetic streams, as rec
 sleeping until each absolute deadline (instead of sleeping a gap after each write) keeps timing error from
 accumulating over long streams. Events already due are written in one go, which is what makes zero-delay
 streams fast.
+
+An event is never written before its deadline. The event loop's timers are only as fine as ``epoll``'s
+whole milliseconds, so a plain sleep lands up to 1 ms late: good enough for synthetic pacing
+(``--chunk-ms``, ``ttft_ms``). Replays ask for ``precise`` timing: the wait sleeps until about a
+millisecond before the deadline, then yields to the loop (``sleep(0)``; other requests keep being served)
+until the deadline has passed, so events leave within a few tens of microseconds of it unless the OS does
+not run the process. That last millisecond costs CPU, which is why synthetic streams do not pay it.
 """
 
 import asyncio
@@ -71,6 +78,23 @@ def evenly(
         yield first_delay + index * gap, event
 
 
+# How long before a deadline the coarse sleep ends: epoll rounds a timeout up to the next millisecond.
+COARSE_MARGIN = 0.001
+
+
+async def until(deadline: float, loop: asyncio.AbstractEventLoop, precise: bool = False) -> None:
+    """Return once ``loop.time() >= deadline``: within ~1 ms after it, or at once after it if ``precise``."""
+    if not precise:
+        while (remaining := deadline - loop.time()) > 0:
+            await asyncio.sleep(remaining)
+        return
+    coarse = deadline - loop.time() - COARSE_MARGIN
+    if coarse > 0:
+        await asyncio.sleep(coarse)
+    while loop.time() < deadline:
+        await asyncio.sleep(0)
+
+
 async def send(
     response: web.StreamResponse,
     events: Iterable[tuple[float, bytes]],
@@ -78,11 +102,12 @@ async def send(
     disconnect_after: int | None = None,
     transport: asyncio.BaseTransport | None = None,
     start: float | None = None,
+    precise: bool = False,
 ) -> None:
     """Write each event when it is due: ``(offset in seconds from start, bytes)`` pairs, in order.
 
     ``start`` is a ``loop.time()``; by default now. Replays pass the moment the request arrived, as the
-    recorded offsets count from the request.
+    recorded offsets count from the request, and ask for ``precise`` timing.
     """
     loop = asyncio.get_running_loop()
     start = loop.time() if start is None else start
@@ -94,14 +119,12 @@ async def send(
             if transport is not None:
                 transport.abort()
             raise Disconnected
-        # The loop's timers fire up to a millisecond late (epoll counts whole milliseconds), so aim half a
-        # millisecond early: events then land within about half a millisecond of their deadline.
-        delay = start + offset - loop.time() - 0.0005
-        if delay > 0:
+        due = start + offset
+        if loop.time() < due:
             if batch:
                 await response.write(b"".join(batch))
                 batch = []
-            await asyncio.sleep(delay)
+            await until(due, loop, precise)
         batch.append(event)
     if batch:
         await response.write(b"".join(batch))

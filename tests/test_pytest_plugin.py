@@ -128,3 +128,104 @@ def test_the_readme_example_works_as_written(pytester: pytest.Pytester, upstream
     recorded.assert_outcomes(passed=2)
     assert (pytester.path / "recordings" / "test_support_bot" / "weather-tools").is_dir()
     pytester.runpytest("--mistral-upstream=http://127.0.0.1:9").assert_outcomes(passed=2)
+
+
+CLASS_TESTS = """
+def ask(client, text):
+    reply = client.chat.completions.create(
+        model="mistral-small-latest", messages=[{"role": "user", "content": text}]
+    )
+    assert reply.choices[0].message.content
+
+
+class TestAlpha:
+    def test_same_name(self, openai_client):
+        ask(openai_client, "Alpha question")
+
+
+class TestBeta:
+    def test_same_name(self, openai_client):
+        ask(openai_client, "Beta question")
+
+    class TestNested:
+        def test_same_name(self, openai_client):
+            ask(openai_client, "Nested question")
+
+
+def test_same_name(openai_client):
+    ask(openai_client, "Module question")
+"""
+
+
+def test_tests_of_the_same_name_in_different_classes_get_their_own_folders(
+    pytester: pytest.Pytester, upstream: str
+) -> None:
+    pytester.makepyfile(test_app=CLASS_TESTS)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+        passed=4
+    )
+    folders = {name.split("/")[1] for name in recordings(pytester.path / "recordings")}
+    # A module-level test keeps its bare name, so recordings committed before classes were named stay valid.
+    assert folders == {
+        "TestAlpha.test_same_name",
+        "TestBeta.test_same_name",
+        "TestBeta.TestNested.test_same_name",
+        "test_same_name",
+    }
+    pytester.runpytest("--mistral-upstream=http://127.0.0.1:9").assert_outcomes(passed=4)
+
+
+RAW_HTTP_TEST = """
+import httpx2
+
+
+def test_raw(mistral_mock):
+    body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "QUESTION"}]}
+    httpx2.post(f"{mistral_mock}/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"})
+"""
+
+
+def test_a_miss_fails_the_test_even_when_it_ignores_the_answer(
+    pytester: pytest.Pytester, upstream: str
+) -> None:
+    pytester.makepyfile(test_app=RAW_HTTP_TEST.replace("QUESTION", "Recorded question"))
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+        passed=1
+    )
+    (recorded,) = (pytester.path / "recordings" / "test_app" / "test_raw").rglob("*.json")
+    pytester.makepyfile(test_app=RAW_HTTP_TEST.replace("QUESTION", "Another question"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 request(s) to mistral_mock matched no recording:*",
+            f"*No recording matched POST /v1/chat/completions. Closest recording: chat/{recorded.name};"
+            " fields that differ: messages.0.content.*",
+        ]
+    )
+    # Replaying the recorded request passes, so the failure is the miss and nothing else.
+    pytester.makepyfile(test_app=RAW_HTTP_TEST.replace("QUESTION", "Recorded question"))
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_miss_in_a_later_fixture_teardown_fails_at_teardown(
+    pytester: pytest.Pytester, upstream: str
+) -> None:
+    user_tests = """
+import httpx2
+import pytest
+
+
+@pytest.fixture
+def cleanup(mistral_mock):
+    yield
+    httpx2.get(f"{mistral_mock}/v1/models/unrecorded-model", headers={"Authorization": "Bearer k"})
+
+
+def test_body(cleanup, mistral_mock):
+    pass
+"""
+    pytester.makepyfile(test_app=user_tests)
+    result = pytester.runpytest("--mistral-upstream=http://127.0.0.1:9")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*No recording matched GET /v1/models/unrecorded-model*"])

@@ -6,6 +6,8 @@ answer must be the recorded one), through Mistral's SDK and through the openai c
 must equal the recorded one).
 """
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,8 @@ import openai
 import pytest
 from mistralai.client import Mistral
 from mistralai.client import errors as mistral_errors
+from mistralai.client import models as mistral_models
+from mistralai.client.utils.serializers import unmarshal_json
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -23,6 +27,7 @@ from mockserver.app import create_app
 from mockserver.cli import main as mistral_mock
 from mockserver.config import MockConfig
 from mockserver.recording.cassettes import Interaction, iter_cassette_files, load_cassette
+from mockserver.recording.importer import import_files
 from mockserver.serving import ServerThread
 from tests.spec import require_shared
 
@@ -33,11 +38,20 @@ pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:Use
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Interaction]]:
-    """Every cassette converted once, with the interactions to send again in cassette order."""
+def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], str]:
+    """Every cassette converted once by the command line: the folder, the cassettes and the summary."""
     files = list(iter_cassette_files(require_shared() / "real-traffic"))
     out = tmp_path_factory.mktemp("imported")
-    assert mistral_mock(["import-vcr", *map(str, files), "--out", str(out)]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert mistral_mock(["import-vcr", *map(str, files), "--out", str(out)]) == 0
+    return out, files, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def imported(converted: tuple[Path, list[Path], str]) -> tuple[Path, list[Interaction]]:
+    """The converted folder, with the interactions to send again in cassette order."""
+    out, files, _ = converted
     interactions = [
         i
         for f in files
@@ -45,6 +59,48 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Inter
         if i.request.path.startswith(ROUTES) and i.request.method in ("GET", "POST")
     ]
     return out, interactions
+
+
+def test_the_import_summary_counts_every_cassette_and_every_file_written(
+    converted: tuple[Path, list[Path], str],
+) -> None:
+    out, files, summary = converted
+    names = [f.name for f in files]
+    assert len(set(names)) < len(names), "the corpus has cassettes of the same name in different folders"
+    written = len(list(out.rglob("*.json")))
+    total = sum(len(load_cassette(f)) for f in files)
+    assert written == total
+    assert summary.splitlines()[-1] == f"{total} interactions imported from {len(files)} cassettes, 0 failed"
+    # One line per cassette, named by its path, so cassettes of the same name stay apart.
+    for cassette in files:
+        assert f"  {cassette}" in summary
+
+
+CASSETTE = """interactions:
+- request:
+    body: '{"model":"mistral-small-latest","messages":[{"role":"user","content":"QUESTION"}]}'
+    headers:
+      Content-Type: [application/json]
+    method: POST
+    uri: https://api.mistral.ai/v1/chat/completions
+  response:
+    body: {string: '{"id":"a","object":"chat.completion","choices":[]}'}
+    headers:
+      Content-Type: [application/json]
+    status: {code: 200, message: OK}
+version: 1
+"""
+
+
+def test_cassettes_of_the_same_name_are_reported_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "suite-a" / "test_chat.yaml", tmp_path / "suite-b" / "test_chat.yaml"
+    for index, cassette in enumerate((first, second)):
+        cassette.parent.mkdir()
+        cassette.write_text(CASSETTE.replace("QUESTION", f"Question {index}"))
+    report = import_files([first, second], tmp_path / "out")
+    assert report.imported == {str(first): 1, str(second): 1}
+    assert report.summary().splitlines()[-1] == "2 interactions imported from 2 cassettes, 0 failed"
+    assert len(list((tmp_path / "out").rglob("*.json"))) == 2
 
 
 @pytest.fixture
@@ -104,53 +160,60 @@ def _mistral_call(client: Mistral, interaction: Interaction) -> Any:
     return client.chat.complete(**body)
 
 
-def _text_of(message_content: Any) -> Any:
-    if isinstance(message_content, list):
+# What the SDK parses each route's answer into (as ``unmarshal_json_response`` does).
+SDK_TYPES = {
+    "/v1/chat/completions": mistral_models.ChatCompletionResponse,
+    "/v1/embeddings": mistral_models.EmbeddingResponse,
+    "/v1/ocr": mistral_models.OCRResponse,
+    "/v1/models": mistral_models.ModelList,
+}
+
+
+def _sdk_original(interaction: Interaction) -> Any:
+    """The original answer as the SDK reads it: the recorded bytes through the SDK's own unmarshalling."""
+    recorded = interaction.response
+    if recorded.events is not None:
         return [
-            c.model_dump(by_alias=True, exclude_none=True) if hasattr(c, "model_dump") else c
-            for c in message_content
+            unmarshal_json(json.dumps({"data": event}), mistral_models.CompletionEvent).model_dump()
+            for event in recorded.events
+            if event != "[DONE]"
         ]
-    return message_content
+    return unmarshal_json(recorded.raw_body.decode(), SDK_TYPES[interaction.request.path]).model_dump()
 
 
 def test_mistral_sdk_reads_every_replay_as_the_original(corpus: tuple[str, list[Interaction]]) -> None:
     url, interactions = corpus
     client = Mistral(api_key="k", server_url=url)
     inexpressible = []
+    compared = {"answers": 0, "streams": 0, "errors": 0}
     for interaction in interactions:
         recorded = interaction.response
         try:
             result = _mistral_call(client, interaction)
-        except mistral_errors.SDKError as error:
+        except mistral_errors.MistralError as error:
             if "recording_not_found" in error.body:
                 inexpressible.append((interaction.source, "the SDK sent another request"))
                 continue
+            # An error answer reaches the SDK whole: the same status and the very same body.
             assert error.status_code == recorded.status >= 400, interaction.source
+            assert error.body == recorded.raw_body.decode(), interaction.source
+            compared["errors"] += 1
             continue
         except (TypeError, ValueError) as refused:
             inexpressible.append((interaction.source, type(refused).__name__))  # the SDK will not send it
             continue
         assert recorded.status == 200, interaction.source
-        path = interaction.request.path
-        if path == "/v1/models":
-            assert [m.id for m in result.data] == [m["id"] for m in recorded.body["data"]]
-        elif path == "/v1/embeddings":
-            assert [d.embedding for d in result.data] == [d["embedding"] for d in recorded.body["data"]]
-        elif path == "/v1/ocr":
-            assert [p.markdown for p in result.pages] == [p["markdown"] for p in recorded.body["pages"]]
-        elif isinstance(result, list):
-            assert [e.data.id for e in result] == [e["id"] for e in recorded.events if e != "[DONE]"]
-            assert result[-1].data.usage.total_tokens == recorded.events[-2]["usage"]["total_tokens"]
+        # Whole models: content, tool calls and their arguments, finish_reason, usage, every chunk, every
+        # OCR page and every model card, as the SDK reads the original.
+        if isinstance(result, list):
+            assert [event.model_dump() for event in result] == _sdk_original(interaction), interaction.source
+            compared["streams"] += 1
         else:
-            assert result.id == recorded.body["id"]
-            original = recorded.body["choices"][0]["message"]
-            assert _text_of(result.choices[0].message.content) == original.get("content"), interaction.source
-            calls = result.choices[0].message.tool_calls or []
-            assert [c.function.name for c in calls] == [
-                c["function"]["name"] for c in original.get("tool_calls") or []
-            ]
+            assert result.model_dump() == _sdk_original(interaction), interaction.source
+            compared["answers"] += 1
     # Only requests Mistral's own SDK refuses or rewrites (malformed on purpose, OpenAI-shaped audio parts).
     assert len(inexpressible) <= 5, inexpressible
+    assert compared["answers"] >= 200 and compared["streams"] >= 50 and compared["errors"] >= 10, compared
 
 
 def test_openai_client_reads_every_replay_as_the_original(corpus: tuple[str, list[Interaction]]) -> None:
@@ -178,6 +241,7 @@ def test_openai_client_reads_every_replay_as_the_original(corpus: tuple[str, lis
                 result = client.post(path, body=request.body, cast_to=cast)
         except openai.APIStatusError as error:
             assert error.status_code == recorded.status >= 400, interaction.source
+            assert error.response.text == recorded.raw_body.decode(), interaction.source
             continue
         assert recorded.status == 200, interaction.source
         if isinstance(result, list):

@@ -88,9 +88,24 @@ def _question(i: int) -> dict:
     }
 
 
+def _without_created(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k != "created"}
+
+
 def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
     bodies = [_question(i % 10) for i in range(100)]
     with ServerThread(lambda: create_app(MockConfig(latency_ms=5))) as upstream:
+        # The synthetic upstream's answer is a function of the request (id, content, usage; not created), so
+        # each question has one right answer to find in every file that recorded it.
+        expected = {
+            json.dumps(body): _without_created(
+                httpx.post(
+                    f"{upstream}/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+                ).json()
+            )
+            for body in bodies[:10]
+        }
+        assert len({answer["id"] for answer in expected.values()}) == 10, "ten different answers"
         config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             statuses = asyncio.run(_fire(recorder, bodies))
@@ -98,7 +113,13 @@ def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
     files = list(tmp_path.rglob("*.json"))
     assert len(files) == 100
     for path in files:
-        assert json.loads(path.read_text())["response"]["status"] == 200
+        data = json.loads(path.read_text())
+        assert data["response"]["status"] == 200
+        # Each file's answer is the answer to its own request, not to a neighbour's.
+        request = data["request"]
+        sent = request["body"] if "body" in request else json.loads(request["text"])
+        own = expected[json.dumps(sent)]
+        assert _without_created(data["response"]["body"]) == own, path.name
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
     store = RecordingStore(tmp_path)
     assert store.load() == 100
@@ -151,3 +172,30 @@ def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the
         with ServerThread(lambda: create_app(config)) as rerun:
             assert asyncio.run(_fire(rerun, bodies)) == [200] * 200
     assert len(list(tmp_path.rglob("*.json"))) == 200, "the re-run recorded exactly the missing ones"
+
+
+def test_a_recorder_starting_up_removes_what_a_killed_one_left(tmp_path: Path) -> None:
+    chat = tmp_path / "chat"
+    chat.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    stale = chat / f".chat-hi-0123abcd.{dead_pid}.9f8e7d6c.tmp"
+    stale.write_text('{"request": {"method": "PO')  # half a recording, its writer gone (kill -9)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # A recorder sharing the folder is writing this one right now: it must survive.
+        in_flight = chat / f".chat-hello-4567cdef.{live.pid}.0a1b2c3d.tmp"
+        in_flight.write_text("{")
+        with ServerThread(
+            lambda: create_app(MockConfig(mode="record", upstream="http://127.0.0.1:9", recordings=tmp_path))
+        ):
+            pass
+        assert not stale.exists(), "the recorder's startup removed the dead writer's temporary file"
+        assert in_flight.exists(), "a live writer's temporary file is left alone"
+    finally:
+        live.kill()
+        live.wait()
+    assert RecordingStore(tmp_path).clean() == 1, "once its writer is gone, it goes too"
+    assert not list(tmp_path.rglob("*.tmp"))

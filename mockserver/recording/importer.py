@@ -16,6 +16,9 @@ from mockserver.recording.store import RecordingStore
 
 @dataclass
 class ImportReport:
+    """Interactions imported per cassette, keyed by the cassette's path as given (many suites name their
+    cassettes alike, so a bare file name would merge different cassettes)."""
+
     imported: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -67,14 +70,16 @@ def to_recording(interaction: Interaction, source_name: str) -> Recording:
 
 def import_files(cassettes: Iterable[Path], out: Path, secrets: Iterable[str] = ()) -> ImportReport:
     store = RecordingStore(out, secrets=secrets)
+    store.clean()
     report = ImportReport()
     for path in cassettes:
+        key = str(path)
         try:
             interactions = load_cassette(path)
         except CassetteError as exc:
-            report.failed[path.name] = str(exc)
+            report.failed[key] = str(exc)
             continue
         for interaction in interactions:
             store.save(to_recording(interaction, path.name))
-        report.imported[path.name] = len(interactions)
+        report.imported[key] = report.imported.get(key, 0) + len(interactions)
     return report

@@ -110,6 +110,17 @@ class Recording:
         """Each event's offset in seconds and its bytes, encoded once per loaded recording."""
         return tuple((event.at_ms / 1000, event.to_bytes()) for event in self.events or ())
 
+    @functools.cached_property
+    def cost(self) -> int:
+        """The tokens the recorded answer reports (``usage.total_tokens``), for ``--tpm`` on replay."""
+        bodies = [self.response_body] if self.events is None else [e.data for e in reversed(self.events)]
+        for body in bodies:
+            value = body.parsed() if body is not None else None
+            usage = value.get("usage") if isinstance(value, dict) else None
+            if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+                return usage["total_tokens"]
+        return 0
+
     def to_json(self) -> dict[str, Any]:
         request: dict[str, Any] = {"method": self.method, "path": self.path}
         if self.query:

@@ -20,7 +20,12 @@ def _offsets(recording: Recording, speed: float) -> list[tuple[float, bytes]]:
 
 
 async def send(
-    request: web.Request, recording: Recording, speed: float, extra_headers: dict[str, str], arrived: float
+    request: web.Request,
+    recording: Recording,
+    speed: float,
+    extra_headers: dict[str, str],
+    arrived: float,
+    disconnect_after: int | None = None,
 ) -> web.StreamResponse:
     # The recorded headers win: a replay answers as the recorded answer did, tracing ids included.
     headers = {**extra_headers, **recording.response_headers}
@@ -31,7 +36,17 @@ async def send(
     response = web.StreamResponse(status=recording.status, headers=headers)
     response.enable_chunked_encoding()
     await response.prepare(request)
-    await sse.send(response, _offsets(recording, speed), start=arrived)
+    try:
+        await sse.send(
+            response,
+            _offsets(recording, speed),
+            start=arrived,
+            disconnect_after=disconnect_after,
+            transport=request.transport,
+            precise=True,
+        )
+    except sse.Disconnected:
+        return response
     await response.write_eof()
     return response
 

@@ -14,6 +14,8 @@ import aiohttp
 from aiohttp import web
 
 from mockserver.config import MockConfig
+from mockserver.faults import NONE as NO_FAULT
+from mockserver.faults import Fault
 from mockserver.recording import proxy, replay
 from mockserver.recording.model import Body
 from mockserver.recording.store import RecordingStore
@@ -32,6 +34,9 @@ class RecordingService:
         self.store = RecordingStore(config.recordings, ignore_fields=config.ignore_fields, secrets=secrets)
         self._synthetic = synthetic
         self._session: aiohttp.ClientSession | None = None
+        # The message of every request that no recording matched, in order (the pytest plugin fails the
+        # test with them, even when the test never looked at the 404 it got).
+        self.misses: list[str] = []
 
     async def start(self, app: web.Application) -> None:
         loaded = await asyncio.get_running_loop().run_in_executor(None, self.store.load)
@@ -44,8 +49,20 @@ class RecordingService:
         if self._session is not None:
             await self._session.close()
 
-    async def handle(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
-        arrived = asyncio.get_running_loop().time()
+    async def handle(
+        self,
+        request: web.Request,
+        headers: dict[str, str],
+        *,
+        arrived: float | None = None,
+        fault: Fault = NO_FAULT,
+        spend: Callable[[int], None] | None = None,
+    ) -> web.StreamResponse:
+        """Answer one request. ``arrived`` is the ``loop.time()`` it reached the server (replayed offsets
+        count from it); ``fault`` the parsed ``x-mock-fault`` (replay mode); ``spend`` charges a replayed
+        answer's tokens to the caller's ``--tpm`` bucket."""
+        if arrived is None:
+            arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         if self.config.mode in ("replay", "auto"):
             body = Body.from_bytes(raw)
@@ -53,7 +70,11 @@ class RecordingService:
                 request.method, request.path, request.rel_url.raw_query_string, body
             )
             if recording is not None:
-                return await replay.send(request, recording, self.config.speed, headers, arrived)
+                if spend is not None:
+                    spend(recording.cost)
+                return await replay.send(
+                    request, recording, self.config.speed, headers, arrived, fault.disconnect_after
+                )
             if self.config.mode == "replay":
                 return await self._miss(request, body)
         return await self._record(request, raw)
@@ -67,7 +88,9 @@ class RecordingService:
         named = None
         if closest is not None:
             named = (str(closest[0].relative_to(self.store.root)), closest[1])
-        raise replay.miss(request.method, request.path, named)
+        error = replay.miss(request.method, request.path, named)
+        self.misses.append(error.body["message"])
+        raise error
 
     async def _record(self, request: web.Request, raw: bytes) -> web.StreamResponse:
         assert self._session is not None

@@ -3,8 +3,10 @@
 Writes never leave a half-written file: the text goes to a hidden temporary file, is flushed to disk and
 then published with ``os.link``, which fails instead of overwriting, so concurrent recorders (threads or
 processes) of the same request get distinct names (``.2.json``, ``.3.json`` ...) in the order they finished. A
-``kill -9`` can at worst leave a hidden temporary file, which the next load removes. Secrets are scrubbed
-before anything is written.
+``kill -9`` can at worst leave a hidden temporary file; every store start (``load``, which each mode of
+``mistral-mock serve`` runs at startup, and the importer) removes those whose writing process is gone, and
+leaves alone the ones a live recorder sharing the folder is still writing. Secrets are scrubbed before
+anything is written.
 
 The index maps each request key to its recordings in order. Replaying walks them in order and then keeps
 answering with the last one, so a test that asks the same question three times gets the three recorded
@@ -15,6 +17,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -26,6 +29,8 @@ from mockserver.recording.model import Body, Event, Recording
 
 _DECODER = json.JSONDecoder()
 _SEQUENCE = re.compile(r"^(?P<stem>[^.]+)(?:\.(?P<n>\d+))?\.json$")
+# ``.<stem>.<pid>.<8 hex>.tmp``: the temporary name ``_publish`` writes to.
+_TEMPORARY = re.compile(r"^\..*\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 CACHE_SIZE = 256
 
@@ -147,7 +152,7 @@ class RecordingStore:
             for name in names:
                 path = Path(directory, name)
                 if name.startswith(".") and name.endswith(".tmp"):
-                    path.unlink(missing_ok=True)
+                    _remove_if_stale(path)
                     continue
                 if not name.endswith(".json") or name.startswith("."):
                     continue
@@ -160,6 +165,15 @@ class RecordingStore:
         for key, _, _, path in found:
             self._index.setdefault(key, []).append(path)
         return len(found)
+
+    def clean(self) -> int:
+        """Remove the temporary files killed writers left under the root; return how many went."""
+        removed = 0
+        for directory, _, names in os.walk(self.root):
+            for name in names:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    removed += _remove_if_stale(Path(directory, name))
+        return removed
 
     def _request_key(self, path: Path) -> tuple[str, str, str]:
         """Method, path and key of a recording, parsing only its request part (the response can be large)."""
@@ -255,13 +269,47 @@ class RecordingStore:
         return path
 
 
+# Temporary files this process is writing right now; any other one carrying its pid is a previous
+# process's (a restarted container recorder is often pid 1 again).
+_IN_FLIGHT: set[str] = set()
+# Writing, syncing and linking one file takes milliseconds: a temporary file this old is stale whatever
+# its pid says (the pid may have been reused by an unrelated process).
+STALE_AFTER_SECONDS = 120
+
+
+def _writing(pid: int, name: str) -> bool:
+    if pid == os.getpid():
+        return name in _IN_FLIGHT
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a live process of another user
+    return True
+
+
+def _remove_if_stale(path: Path) -> bool:
+    """Remove a temporary file unless a running recorder is still writing it."""
+    match = _TEMPORARY.match(path.name)
+    if match and _writing(int(match["pid"]), path.name):
+        try:
+            if time.time() - path.stat().st_mtime < STALE_AFTER_SECONDS:
+                return False
+        except FileNotFoundError:
+            return False  # published meanwhile
+    path.unlink(missing_ok=True)
+    return True
+
+
 def _publish(directory: Path, stem: str, text: str) -> Path:
     temporary = directory / f".{stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _IN_FLIGHT.add(temporary.name)
     try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         sequence = 1
         while True:
             final = directory / (f"{stem}.json" if sequence == 1 else f"{stem}.{sequence}.json")
@@ -272,6 +320,7 @@ def _publish(directory: Path, stem: str, text: str) -> Path:
                 sequence += 1
     finally:
         temporary.unlink(missing_ok=True)
+        _IN_FLIGHT.discard(temporary.name)
     _fsync_directory(directory)
     return final
 
