@@ -199,7 +199,7 @@ def translate_completion_request(body: Mapping[str, Any], options: Options) -> L
         action = row.chat if route == "chat" else row.fim
         if action == "route" or value is None or _harmless(value, row.harmless):
             continue
-        if key == "stream_options" and isinstance(value, Mapping):
+        if key == "stream_options" and isinstance(value, dict):
             include_usage = bool(value.get("include_usage"))
         if action == "keep":
             out[key] = value
@@ -247,7 +247,7 @@ def translate_completion_response(body: Mapping[str, Any], plan: LegacyPlan) -> 
     like a complete text.
     """
     choices = sorted(
-        (choice for choice in body.get("choices") or [] if isinstance(choice, Mapping)),
+        (choice for choice in body.get("choices") or [] if isinstance(choice, dict)),
         key=lambda choice: choice.get("index") or 0,
     )
     out = _head(body)
@@ -260,7 +260,7 @@ def translate_completion_response(body: Mapping[str, Any], plan: LegacyPlan) -> 
         }
         for choice in choices
     ]
-    if isinstance(body.get("usage"), Mapping):
+    if isinstance(body.get("usage"), dict):
         out["usage"] = order_usage(body["usage"])
     return out
 
@@ -281,11 +281,11 @@ class CompletionStreamTranslator:
     def feed(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The OpenAI chunks for one Mistral chunk: one per choice with text or a finish reason."""
         self._head = head = _head(event)
-        if isinstance(event.get("usage"), Mapping):
+        if isinstance(event.get("usage"), dict):
             self._usage = order_usage(event["usage"])
         out = []
         for choice in event.get("choices") or []:
-            if not isinstance(choice, Mapping):
+            if not isinstance(choice, dict):
                 continue
             text = _text((choice.get("delta") or {}).get("content"))
             finish = _finish(choice.get("finish_reason"), event.get("model"))

@@ -199,7 +199,7 @@ def merge_embedding_responses(plan: EmbeddingPlan, responses: Sequence[Mapping[s
     data: list[dict[str, Any]] = []
     prompt_tokens = total_tokens = 0
     for size, response in zip(plan.sizes, responses, strict=True):
-        items = [item for item in response.get("data") or [] if isinstance(item, Mapping)]
+        items = [item for item in response.get("data") or [] if isinstance(item, dict)]
         if len(items) != size:
             raise _bad_answer(f"Mistral answered {len(items)} embeddings for {size} inputs.")
         items.sort(key=lambda item: item.get("index") if _is_int(item.get("index")) else 0)

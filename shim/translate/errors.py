@@ -144,7 +144,7 @@ def _details(body: Mapping[str, Any]) -> list[Any] | None:
             message = json.loads(message)
         except ValueError:
             return None
-    if isinstance(message, Mapping) and isinstance(message.get("detail"), list):
+    if isinstance(message, dict) and isinstance(message.get("detail"), list):
         return message["detail"]
     return None
 
@@ -165,16 +165,14 @@ def _validation_error(details: list[Any]) -> OpenAIError:
     lines: list[str] = []
     params: list[str] = []
     code: str | None = None
-    found = [
-        detail_param(detail.get("loc") or []) if isinstance(detail, Mapping) else "" for detail in details
-    ]
+    found = [detail_param(detail.get("loc") or []) if isinstance(detail, dict) else "" for detail in details]
     details = [
         detail
         for detail, param in zip(details, found, strict=True)
-        if not (isinstance(detail, Mapping) and _is_branch_noise(list(detail.get("loc") or []), param, found))
+        if not (isinstance(detail, dict) and _is_branch_noise(list(detail.get("loc") or []), param, found))
     ]
     for detail in details:
-        if not isinstance(detail, Mapping):
+        if not isinstance(detail, dict):
             lines.append(str(detail))
             continue
         param = detail_param(detail.get("loc") or [])
@@ -261,6 +259,6 @@ def from_mistral(status: int, body: bytes, headers: Mapping[str, str]) -> OpenAI
         parsed = json.loads(body) if body.strip() else None
     except (ValueError, UnicodeDecodeError):
         parsed = None
-    error = _from_body(status, parsed) if isinstance(parsed, Mapping) else _non_json(status, body)
+    error = _from_body(status, parsed) if isinstance(parsed, dict) else _non_json(status, body)
     error.headers.update(openai_rate_limit_headers(headers))
     return error

@@ -79,7 +79,7 @@ def _data_uri(data: str, filename: Any) -> str:
 
 def _part(part: Any, repairs: _Repairs) -> Any:
     """One OpenAI content part as Mistral's chunk; parts of unknown shape are passed for Mistral to judge."""
-    if not isinstance(part, Mapping):
+    if not isinstance(part, dict):
         return part
     kind = part.get("type")
     if kind == "text":
@@ -90,12 +90,12 @@ def _part(part: Any, repairs: _Repairs) -> Any:
         return {"type": "text", "text": part.get("refusal")}
     if kind == "image_url":
         image = part.get("image_url")
-        if isinstance(image, Mapping):
+        if isinstance(image, dict):
             image = {key: image[key] for key in ("url", "detail") if image.get(key) is not None}
         return {"type": "image_url", "image_url": image}
     if kind == "input_audio":
         audio = part.get("input_audio")
-        if isinstance(audio, Mapping) and isinstance(audio.get("data"), str):
+        if isinstance(audio, dict) and isinstance(audio.get("data"), str):
             repairs.add("input-audio")
             audio = audio["data"]  # Mistral's form is the base64 string; the format is in the data
         return {"type": "input_audio", "input_audio": audio}
@@ -109,7 +109,7 @@ def _part(part: Any, repairs: _Repairs) -> Any:
 def _file_part(part: Mapping[str, Any], repairs: _Repairs) -> Any:
     """OpenAI's ``{type: file, file: {file_id | file_data, filename}}`` → Mistral's file or document chunk."""
     inner = part.get("file")
-    if not isinstance(inner, Mapping):
+    if not isinstance(inner, dict):
         return dict(part)  # already Mistral's ``{type: file, file_id}``, or malformed: Mistral decides
     repairs.add("file-part")
     if isinstance(inner.get("file_data"), str):
@@ -124,7 +124,7 @@ def _file_part(part: Mapping[str, Any], repairs: _Repairs) -> Any:
 
 
 def _is_empty_text(part: Any) -> bool:
-    return isinstance(part, Mapping) and part.get("type") == "text" and not part.get("text")
+    return isinstance(part, dict) and part.get("type") == "text" and not part.get("text")
 
 
 def _content(content: Any, repairs: _Repairs) -> Any:
@@ -149,10 +149,10 @@ def _tool_call(call: Any) -> Any:
     An integer ``index`` (what stream accumulators leave on each call) is kept: Mistral's ToolCall has
     had one since 2024, and the catalogue's rule is never to strip what Mistral accepts.
     """
-    if not isinstance(call, Mapping):
+    if not isinstance(call, dict):
         return call
     function = call.get("function")
-    if not isinstance(function, Mapping):
+    if not isinstance(function, dict):
         return dict(call)
     arguments = function.get("arguments")
     rebuilt: dict[str, Any] = {
@@ -176,7 +176,7 @@ def _legacy_call(function_call: Mapping[str, Any], position: int) -> dict[str, A
 
 def _message(message: Any, position: int, repairs: _Repairs) -> Any:
     """One message with Mistral's role and keys; an unrecognised message is returned unchanged."""
-    if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+    if not isinstance(message, dict) or not isinstance(message.get("role"), str):
         return message
     role = RENAMED_ROLES.get(message["role"], message["role"])
     if role not in ROLE_KEYS:
@@ -190,7 +190,7 @@ def _message(message: Any, position: int, repairs: _Repairs) -> Any:
         calls = message.get("tool_calls")
         if isinstance(calls, list) and calls:
             out["tool_calls"] = [_tool_call(call) for call in calls]
-        elif isinstance(message.get("function_call"), Mapping):
+        elif isinstance(message.get("function_call"), dict):
             out["tool_calls"] = [_legacy_call(message["function_call"], position)]
         elif calls is not None and not isinstance(calls, list):
             out["tool_calls"] = calls  # malformed: Mistral names it
@@ -214,7 +214,7 @@ def _message(message: Any, position: int, repairs: _Repairs) -> Any:
 
 
 def _is_empty_assistant(message: Any) -> bool:
-    if not isinstance(message, Mapping) or message.get("role") != "assistant":
+    if not isinstance(message, dict) or message.get("role") != "assistant":
         return False
     content = message.get("content")
     empty = content is None or (isinstance(content, str) and not content.strip()) or content == []
@@ -222,7 +222,7 @@ def _is_empty_assistant(message: Any) -> bool:
 
 
 def _role(message: Any) -> str | None:
-    return message.get("role") if isinstance(message, Mapping) else None
+    return message.get("role") if isinstance(message, dict) else None
 
 
 def _pair_tool_results(messages: list[Any], repairs: _Repairs) -> None:
@@ -323,14 +323,18 @@ def translate_messages(messages: Any, *, user_after_tool: bool = False) -> tuple
     if not isinstance(messages, list):
         return messages, ()
     repairs = _Repairs()
-    rebuilt = [_message(message, position, repairs) for position, message in enumerate(messages)]
-    _pair_tool_results(rebuilt, repairs)
-    _map_ids(rebuilt, repairs)
-    kept = [message for message in rebuilt if not _is_empty_assistant(message)]
-    if len(kept) != len(rebuilt):
-        repairs.add("empty-assistant-dropped")
-    kept = _hoist_system(kept, repairs)
-    if not user_after_tool:
-        kept = _bridge_tool_to_user(kept, repairs)
-    _continue_trailing_assistant(kept, repairs)
+    kept = [_message(message, position, repairs) for position, message in enumerate(messages)]
+    # Every repair of the whole conversation is about assistant or tool turns (their ids, emptiness,
+    # and what may follow them): a conversation of system and user turns alone needs none of them.
+    if any(_role(message) in ("assistant", "tool") for message in kept):
+        _pair_tool_results(kept, repairs)
+        _map_ids(kept, repairs)
+        rebuilt = kept
+        kept = [message for message in rebuilt if not _is_empty_assistant(message)]
+        if len(kept) != len(rebuilt):
+            repairs.add("empty-assistant-dropped")
+        kept = _hoist_system(kept, repairs)
+        if not user_after_tool:
+            kept = _bridge_tool_to_user(kept, repairs)
+        _continue_trailing_assistant(kept, repairs)
     return kept, tuple(repairs.names)

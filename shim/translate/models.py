@@ -62,7 +62,7 @@ def translate_model_list(body: Mapping[str, Any], aliases: Mapping[str, str]) ->
     replaces that entry in place, because requests for that id go to the alias target. An alias whose
     target Mistral does not list is left out: listing it would promise a model that cannot be retrieved.
     """
-    entries = [entry for entry in body.get("data") or [] if isinstance(entry, Mapping)]
+    entries = [entry for entry in body.get("data") or [] if isinstance(entry, dict)]
     cards = [_card(entry, entry.get("id")) for entry in entries]
     # Targets are looked up among Mistral's own cards, so an alias never points at another alias.
     by_id = {card["id"]: card for card in cards}

@@ -121,11 +121,11 @@ def _max_completion_tokens(value: Any, draft: _Draft, options: Options) -> None:
 
 
 def _stream_options(value: Any, draft: _Draft, options: Options) -> None:
-    draft.include_usage = isinstance(value, Mapping) and bool(value.get("include_usage"))
+    draft.include_usage = isinstance(value, dict) and bool(value.get("include_usage"))
 
 
 def _response_format(value: Any, draft: _Draft, options: Options) -> None:
-    if isinstance(value, Mapping) and isinstance(value.get("json_schema"), Mapping):
+    if isinstance(value, dict) and isinstance(value.get("json_schema"), dict):
         inner = dict(value["json_schema"])
         if isinstance(inner.get("schema"), dict):
             inner["schema"] = clean_schema(inner["schema"])
@@ -142,8 +142,8 @@ def _function(function: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _tool(tool: Any) -> Any:
-    if not isinstance(tool, Mapping) or tool.get("type", "function") != "function":
-        if isinstance(tool, Mapping) and tool.get("type") == "custom":
+    if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+        if isinstance(tool, dict) and tool.get("type") == "custom":
             raise table.refuse(
                 "Custom (free-form text) tools are not supported by Mistral; define a function tool.",
                 "tools",
@@ -151,7 +151,7 @@ def _tool(tool: Any) -> Any:
             )
         return tool  # Mistral's built-in tools, or something malformed: Mistral decides
     function = tool.get("function")
-    if not isinstance(function, Mapping):
+    if not isinstance(function, dict):
         return tool
     return {"type": "function", "function": _function(function)}
 
@@ -168,42 +168,42 @@ def _functions(value: Any, draft: _Draft, options: Options) -> None:
     if not isinstance(value, list):
         draft.body["tools"] = value
         return
-    tools = [{"type": "function", "function": _function(f)} if isinstance(f, Mapping) else f for f in value]
+    tools = [{"type": "function", "function": _function(f)} if isinstance(f, dict) else f for f in value]
     draft.body["tools"] = [*tools, *(draft.body.get("tools") or [])]
 
 
 def _tool_choice(value: Any, draft: _Draft, options: Options) -> None:
-    if isinstance(value, Mapping) and value.get("type") == "allowed_tools":
+    if isinstance(value, dict) and value.get("type") == "allowed_tools":
         allowed = value.get("allowed_tools")
-        if isinstance(allowed, Mapping):
+        if isinstance(allowed, dict):
             names = [
                 (tool.get("function") or {}).get("name")
                 for tool in allowed.get("tools") or []
-                if isinstance(tool, Mapping)
+                if isinstance(tool, dict)
             ]
             draft.allowed_tools = [name for name in names if isinstance(name, str)]
             draft.body["tool_choice"] = allowed.get("mode") or "auto"
             return
-    if isinstance(value, Mapping) and value.get("type") == "custom":
+    if isinstance(value, dict) and value.get("type") == "custom":
         raise table.refuse(
             "Custom (free-form text) tools are not supported by Mistral.", "tool_choice", "unsupported_value"
         )
-    if isinstance(value, Mapping) and isinstance(value.get("function"), Mapping):
+    if isinstance(value, dict) and isinstance(value.get("function"), dict):
         value = {"type": "function", "function": {"name": value["function"].get("name")}}
     draft.body["tool_choice"] = value
 
 
 def _function_call(value: Any, draft: _Draft, options: Options) -> None:
     draft.legacy_functions = True
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         value = {"type": "function", "function": {"name": value.get("name")}}
     draft.body.setdefault("tool_choice", value)  # a modern tool_choice in the same request wins
 
 
 def _prediction(value: Any, draft: _Draft, options: Options) -> None:
-    if isinstance(value, Mapping) and isinstance(value.get("content"), list):
+    if isinstance(value, dict) and isinstance(value.get("content"), list):
         parts = value["content"]
-        if all(isinstance(part, Mapping) and isinstance(part.get("text"), str) for part in parts):
+        if all(isinstance(part, dict) and isinstance(part.get("text"), str) for part in parts):
             value = {**value, "content": "".join(part["text"] for part in parts)}
     draft.body["prediction"] = value
 
@@ -257,7 +257,7 @@ def _apply(key: str, value: Any, draft: _Draft, options: Options) -> None:
         else:
             table.unsupported(key, UNKNOWN_REASON, ENDPOINT, options, draft.dropped)
         return
-    if value is None or row.is_harmless(value):
+    if value is None or (row.harmless and row.is_harmless(value)):
         return
     if row.action == "keep":
         draft.body[key] = value
@@ -277,8 +277,7 @@ def _settle_tools(draft: _Draft) -> None:
         body["tools"] = tools = [
             tool
             for tool in tools
-            if not isinstance(tool, Mapping)
-            or (tool.get("function") or {}).get("name") in draft.allowed_tools
+            if not isinstance(tool, dict) or (tool.get("function") or {}).get("name") in draft.allowed_tools
         ]
     if tools == []:
         del body["tools"]
@@ -294,9 +293,12 @@ def translate_chat_request(body: Mapping[str, Any], options: Options) -> Transla
     ``unsupported="error"``, for OpenAI-only parameters.
     """
     draft = _Draft()
-    ordered = sorted(body.items(), key=lambda item: item[0] not in _FIRST)
-    for key, value in ordered:
-        _apply(key, value, draft, options)
+    for key in _FIRST:
+        if key in body:
+            _apply(key, body[key], draft, options)
+    for key, value in body.items():
+        if key not in _FIRST:
+            _apply(key, value, draft, options)
     _settle_tools(draft)
     if draft.messages is not None:
         model = draft.body.get("model")

@@ -62,7 +62,7 @@ def _chunk_text(chunk: Any) -> str:
     """The text of a text chunk, or of the text chunks inside a thinking chunk's ``thinking`` list."""
     if isinstance(chunk, str):
         return chunk
-    if isinstance(chunk, Mapping) and isinstance(chunk.get("text"), str):
+    if isinstance(chunk, dict) and isinstance(chunk.get("text"), str):
         return chunk["text"]
     return ""
 
@@ -79,7 +79,7 @@ def split_content(content: Any) -> tuple[str | None, str | None]:
     texts: list[str] | None = None
     thoughts: list[str] | None = None
     for chunk in content:
-        if not isinstance(chunk, Mapping):
+        if not isinstance(chunk, dict):
             continue
         kind = chunk.get("type")
         if kind == "text":
@@ -149,7 +149,7 @@ def _message(
     calls = [
         _tool_call(call, completion_id, choice, position)
         for position, call in enumerate(message.get("tool_calls") or [])
-        if isinstance(call, Mapping)
+        if isinstance(call, dict)
     ]
     out: dict[str, Any] = {"role": message.get("role") or "assistant"}
     # Beside tool calls an empty content is null, as OpenAI sends it (catalogue 33).
@@ -169,15 +169,13 @@ def _message(
 
 def logprobs(value: Any) -> Any:
     """A choice's logprobs in OpenAI's shape: null when absent, both required lists otherwise."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
     out = {"content": value.get("content"), "refusal": value.get("refusal"), **value}
     if isinstance(out["content"], list):
         # OpenAI requires top_logprobs on every token; Mistral only sends it when asked for alternatives.
         out["content"] = [
-            {**entry, "top_logprobs": entry.get("top_logprobs") or []}
-            if isinstance(entry, Mapping)
-            else entry
+            {**entry, "top_logprobs": entry.get("top_logprobs") or []} if isinstance(entry, dict) else entry
             for entry in out["content"]
         ]
     return out
@@ -204,7 +202,7 @@ def translate_chat_response(body: Mapping[str, Any], context: ChatContext) -> di
     not know are kept, so nothing the upstream said is lost.
     """
     choices = [
-        _choice(choice, context, body) for choice in body.get("choices") or [] if isinstance(choice, Mapping)
+        _choice(choice, context, body) for choice in body.get("choices") or [] if isinstance(choice, dict)
     ]
     out: dict[str, Any] = {
         "id": body.get("id"),
@@ -213,7 +211,7 @@ def translate_chat_response(body: Mapping[str, Any], context: ChatContext) -> di
         "model": body.get("model"),
         "choices": choices,
     }
-    if isinstance(body.get("usage"), Mapping):
+    if isinstance(body.get("usage"), dict):
         out["usage"] = order_usage(body["usage"])
     out.update(
         (key, value) for key, value in body.items() if key not in out and key != "p" and value is not None

@@ -99,7 +99,7 @@ class StreamTranslator:
             "model": event.get("model"),
         }
         self._header = header
-        if isinstance(event.get("usage"), Mapping):
+        if isinstance(event.get("usage"), dict):
             self._usage = dict(event["usage"])
         choices = [self._choice(choice, event) for choice in event.get("choices") or []]
         if not choices:
@@ -159,7 +159,7 @@ class StreamTranslator:
             state.said = True
         if reasoning is not None:
             out["reasoning_content"] = reasoning
-        calls = [call for call in delta.get("tool_calls") or [] if isinstance(call, Mapping)]
+        calls = [call for call in delta.get("tool_calls") or [] if isinstance(call, dict)]
         if calls:
             state.said = True
             fragments = [self._tool_call(call, state, completion_id, choice) for call in calls]
@@ -211,7 +211,7 @@ def _function_call(fragments: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def _stream_error(event: Mapping[str, Any]) -> OpenAIError:
     """An error object Mistral sent as a stream event (not observed yet; shape as its error envelope)."""
-    inner = event.get("error") if isinstance(event.get("error"), Mapping) else event
+    inner = event.get("error") if isinstance(event.get("error"), dict) else event
     message = inner.get("message")
     text = message if isinstance(message, str) and message else "Mistral reported an error inside the stream."
     return OpenAIError(502, text, type="server_error", code="upstream_stream_error")
