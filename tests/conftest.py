@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx2 as httpx
 import pytest
+from aiohttp import web
 from openai import AsyncOpenAI, OpenAI
 
 from mockserver.app import create_app
@@ -23,19 +24,24 @@ def mock_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def start_mock() -> Iterator[Callable[..., str]]:
-    """Start a mock with custom settings; stopped when the test ends."""
+def _starter(make: Callable[..., web.Application]) -> Iterator[Callable[..., str]]:
+    """A ``start(**settings) -> url`` function for a fixture; every server it started stops at the end."""
     servers: list[ServerThread] = []
 
     def start(**settings: object) -> str:
-        server = ServerThread(lambda: create_app(MockConfig(**settings)))  # type: ignore[arg-type]
+        server = ServerThread(lambda: make(**settings))
         servers.append(server)
         return server.start()
 
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def start_mock() -> Iterator[Callable[..., str]]:
+    """Start a mock with custom settings; stopped when the test ends."""
+    yield from _starter(lambda **settings: create_app(MockConfig(**settings)))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -57,17 +63,11 @@ def shim_url(mock_url: str) -> Iterator[str]:
 @pytest.fixture
 def start_shim(mock_url: str) -> Iterator[Callable[..., str]]:
     """Start a shim with custom settings (upstream: the session's mock unless given); stopped at the end."""
-    servers: list[ServerThread] = []
 
-    def start(**settings: object) -> str:
-        settings.setdefault("upstream", mock_url)
-        server = ServerThread(lambda: create_shim(ShimConfig(**settings)))  # type: ignore[arg-type]
-        servers.append(server)
-        return server.start()
+    def make(**settings: object) -> web.Application:
+        return create_shim(ShimConfig(**{"upstream": mock_url, **settings}))  # type: ignore[arg-type]
 
-    yield start
-    for server in servers:
-        server.stop()
+    yield from _starter(make)
 
 
 @pytest.fixture
