@@ -10,6 +10,7 @@ body, a non-JSON body), the exact text is stored instead under ``text``, and ``t
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,10 +106,22 @@ class Recording:
     def is_stream(self) -> bool:
         return self.events is not None
 
-    @functools.cached_property
-    def event_bytes(self) -> tuple[tuple[float, bytes], ...]:
-        """Each event's offset in seconds and its bytes, encoded once per loaded recording."""
-        return tuple((event.at_ms / 1000, event.to_bytes()) for event in self.events or ())
+    def event_bytes(self) -> Iterator[tuple[float, bytes]]:
+        """Each event's offset in seconds and its bytes, encoded once per loaded recording.
+
+        The first replay encodes each event as it is asked for, so event 0 goes out without waiting for
+        the encoding of a thousand others; once a replay has gone through them all they are kept.
+        """
+        kept = self.__dict__.get("_event_bytes")
+        if kept is not None:
+            yield from kept
+            return
+        encoded = []
+        for event in self.events or ():
+            item = (event.at_ms / 1000, event.to_bytes())
+            encoded.append(item)
+            yield item
+        self.__dict__["_event_bytes"] = tuple(encoded)
 
     @functools.cached_property
     def cost(self) -> int:

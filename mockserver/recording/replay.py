@@ -5,6 +5,8 @@ from the moment the request arrived, as they were when recorded, and every event
 deadline, so timing error does not build up along a stream.
 """
 
+from collections.abc import Iterator
+
 from aiohttp import web
 
 from mockserver import sse
@@ -14,9 +16,9 @@ from mockserver.recording.model import Recording
 MISS_STATUS = 404  # a 4xx that SDKs do not retry, unlike 408, 409, 429 and 5xx
 
 
-def _offsets(recording: Recording, speed: float) -> list[tuple[float, bytes]]:
+def _offsets(recording: Recording, speed: float) -> Iterator[tuple[float, bytes]]:
     scale = 0.0 if speed <= 0 else 1.0 / speed
-    return [(offset * scale, data) for offset, data in recording.event_bytes]
+    return ((offset * scale, data) for offset, data in recording.event_bytes())
 
 
 async def send(
