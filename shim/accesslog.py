@@ -81,7 +81,7 @@ def configure(level: str, secrets: Iterable[str]) -> None:
     _sink = _Sink(sys.stderr, redactor) if owned and enabled else None
 
 
-def body_for_log(raw: bytes | None) -> Any:
+def body_for_log(raw: bytes | bytearray | None) -> Any:
     """A body as it goes in the log: parsed JSON when it is JSON, else text, cut at 64 KiB."""
     if raw is None:
         return None

@@ -22,10 +22,13 @@ from shim import accesslog
 from shim import config as config_module
 from shim.config import ShimConfig, is_loopback
 from shim.endpoints.chat import chat_completions
+from shim.endpoints.completions import completions
+from shim.endpoints.embeddings import embeddings
+from shim.endpoints.models import list_models, retrieve_model
 from shim.endpoints.passthrough import passthrough
 from shim.relay import ClientGone
 from shim.state import CONFIG, LEDGER, UPSTREAM, Ledger
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 from shim.upstream import Upstream
 
 log = logging.getLogger("shim")
@@ -138,12 +141,7 @@ def _finish(request: web.Request, response: web.StreamResponse, cors: Mapping[st
     if response.prepared:
         return
     response.headers.update(cors)
-    response.headers["x-request-id"] = entry.request_id
-    response.headers["x-shim-overhead-ms"] = f"{entry.overhead_ms():.2f}"
-    if entry.dropped:
-        response.headers["x-shim-dropped-params"] = ",".join(entry.dropped)
-    if entry.repairs:
-        response.headers["x-shim-repairs"] = ",".join(entry.repairs)
+    response.headers.update(entry.headers())
     if request.app[CONFIG].log_bodies and isinstance(response, web.Response):
         body = response.body
         entry.response_body = body if isinstance(body, bytes) else entry.response_body
@@ -178,9 +176,7 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
         raise
     except Exception:
         log.exception("request %s failed", entry.request_id)
-        error = OpenAIError(
-            500, f"The shim failed unexpectedly (request id {entry.request_id}).", type="server_error"
-        )
+        error = server_error(500, f"The shim failed unexpectedly (request id {entry.request_id}).")
         response = _error_response(error)
     _finish(request, response, cors)
     accesslog.record(entry, request.method, request.path, response.status)
@@ -204,9 +200,12 @@ def create_app(config: ShimConfig | None = None) -> web.Application:
     app.on_cleanup.append(upstream.close)
     app.router.add_get("/health", health)
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/completions", completions)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model_id:.+}", retrieve_model)
     app.router.add_post("/v1/ocr", passthrough)
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
-    _add_translated_routes(app)
     return app
 
 
@@ -214,14 +213,3 @@ async def gunicorn_runner() -> web.AppRunner:
     """``gunicorn shim.app:gunicorn_runner --worker-class aiohttp.GunicornWebWorker``: ``create_app()``
     with ``RUNNER_OPTIONS``, which aiohttp's worker accepts as a runner but cannot be told itself."""
     return web.AppRunner(create_app(), **RUNNER_OPTIONS)
-
-
-def _add_translated_routes(app: web.Application) -> None:
-    from shim.endpoints.completions import completions
-    from shim.endpoints.embeddings import embeddings
-    from shim.endpoints.models import list_models, retrieve_model
-
-    app.router.add_post("/v1/embeddings", embeddings)
-    app.router.add_post("/v1/completions", completions)
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_get("/v1/models/{model_id:.+}", retrieve_model)

@@ -10,6 +10,7 @@ The one rule that can stop the shim from starting: with ``MISTRAL_API_KEY`` set,
 on any address other than loopback at least one client key (``--api-key`` / ``SHIM_API_KEYS``) is required.
 """
 
+import functools
 import ipaddress
 import math
 import os
@@ -49,8 +50,9 @@ class ShimConfig:
     cors_origins: tuple[str, ...] = ()
     max_body_mb: float = 50.0
 
-    @property
+    @functools.cached_property
     def options(self) -> Options:
+        """What the translators need to know, built once: every request asks for it."""
         return Options(unsupported=self.unsupported, aliases=dict(self.aliases))
 
     @property
@@ -112,7 +114,13 @@ _SCALARS: dict[str, type] = {
     "log_level": str,
     "max_body_mb": float,
 }
-_LISTS = {"api_keys": "client_keys", "cors_origins": "cors_origins"}
+# List settings of the file (singular spellings too) → the setting they fill.
+_LISTS = {
+    "api_keys": "client_keys",
+    "api_key": "client_keys",
+    "cors_origins": "cors_origins",
+    "cors_origin": "cors_origins",
+}
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
@@ -136,18 +144,18 @@ def _from_file(path: Path) -> dict[str, Any]:
         key = raw_key.replace("-", "_")
         if key in _SCALARS:
             settings[key] = _scalar(raw_key, _SCALARS[key], value, str(path))
-        elif key in ("api_keys", "api_key", "cors_origins", "cors_origin"):
+        elif key in _LISTS:
             values = [value] if isinstance(value, str) else value
             if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
                 raise ConfigError(f"{path}: {raw_key} must be a list of strings")
-            target = "cors_origins" if key.startswith("cors") else "client_keys"
+            target = _LISTS[key]
             settings[target] = tuple(values) if target == "cors_origins" else frozenset(values)
         elif key == "aliases":
             if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
                 raise ConfigError(f'{path}: [aliases] must be a table of "openai-name" = "mistral-model"')
             settings["aliases"] = dict(value)
         else:
-            known = ", ".join([*_SCALARS, *_LISTS, "aliases"])
+            known = ", ".join([*_SCALARS, "api_keys", "cors_origins", "aliases"])
             raise ConfigError(f"{path}: unknown setting {raw_key!r} (known: {known})")
     return settings
 

@@ -22,7 +22,7 @@ DecodeError = ValueError
 """What ``loads`` raises for a body that is not JSON (``json.JSONDecodeError`` is a ValueError)."""
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | bytearray | str) -> Any:
     """Parse JSON; raises ``ValueError`` (or ``RecursionError`` for absurd nesting) when it is not JSON."""
     try:
         return orjson.loads(data)

@@ -19,7 +19,7 @@ from mockserver.sse import DataLines
 from shim import jsonio
 from shim.accesslog import LOG_BODY_LIMIT
 from shim.state import CONFIG, LEDGER
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 DONE = b"data: [DONE]\n\n"
@@ -39,13 +39,16 @@ def _encode(event: Any) -> bytes:
     return b"data: " + jsonio.dumps(event) + b"\n\n"
 
 
-class _Sink:
-    """Writes to the client, turning a closed connection into ``ClientGone``; keeps a copy for the log."""
+class ClientWriter:
+    """Writes a streamed answer as it goes: a closed connection becomes ``ClientGone``, and with
+    ``--log-bodies`` the first 64 KiB are kept in the ledger for the access log."""
 
     def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
         self.request = request
         self.response = response
-        self.copy: bytearray | None = bytearray() if request.app[CONFIG].log_bodies else None
+        self.copy: bytearray | None = None
+        if request.app[CONFIG].log_bodies:
+            self.copy = request[LEDGER].response_body = bytearray()
 
     async def prepare(self) -> None:
         try:
@@ -56,15 +59,16 @@ class _Sink:
     async def write(self, data: bytes) -> None:
         if self.copy is not None and len(self.copy) < LOG_BODY_LIMIT:
             self.copy += data
-            self.request[LEDGER].response_body = bytes(self.copy)
         try:
             await self.response.write(data)
         except _CLIENT_ERRORS as exc:
             raise ClientGone(self.response) from exc
 
-
-def stream_error(code: str, message: str) -> OpenAIError:
-    return OpenAIError(502, message, type="server_error", code=code)
+    async def end(self) -> None:
+        try:
+            await self.response.write_eof()
+        except _CLIENT_ERRORS as exc:
+            raise ClientGone(self.response) from exc
 
 
 async def relay(
@@ -82,7 +86,7 @@ async def relay(
         headers={**headers, "Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"}
     )
     response.enable_chunked_encoding()
-    sink = _Sink(request, response)
+    sink = ClientWriter(request, response)
     await sink.prepare()
     lines = DataLines()
 
@@ -96,11 +100,13 @@ async def relay(
         try:
             event = jsonio.loads(payload)
         except ValueError:
-            raise stream_error(
-                "upstream_bad_stream", "Mistral sent a stream event that is not JSON."
+            raise server_error(
+                502, "Mistral sent a stream event that is not JSON.", "upstream_bad_stream"
             ) from None
         if not isinstance(event, dict):
-            raise stream_error("upstream_bad_stream", "Mistral sent a stream event that is not an object.")
+            raise server_error(
+                502, "Mistral sent a stream event that is not an object.", "upstream_bad_stream"
+            )
         for translated in feed(event):
             await sink.write(_encode(translated))
         return False
@@ -121,8 +127,8 @@ async def relay(
 
     try:
         if not await pump():
-            raise stream_error(
-                "upstream_stream_truncated", "The Mistral stream ended before it was complete."
+            raise server_error(
+                502, "The Mistral stream ended before it was complete.", "upstream_stream_truncated"
             )
     except ClientGone:
         raise
@@ -130,11 +136,12 @@ async def relay(
         await sink.write(_encode(error.body()))
     except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
         kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc.__class__.__name__})"
-        await sink.write(_encode(stream_error("upstream_stream_error", f"The Mistral stream {kind}.").body()))
+        failed = server_error(502, f"The Mistral stream {kind}.", "upstream_stream_error")
+        await sink.write(_encode(failed.body()))
     except Exception:  # a translation bug must still end the stream visibly, not as a silent success
         log.exception("stream %s failed", request[LEDGER].request_id)
-        failed = OpenAIError(500, "The shim failed while translating the stream.", type="server_error")
+        failed = server_error(500, "The shim failed while translating the stream.")
         await sink.write(_encode(failed.body()))
-    with contextlib.suppress(*_CLIENT_ERRORS):
-        await response.write_eof()
+    with contextlib.suppress(ClientGone):
+        await sink.end()
     return response

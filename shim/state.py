@@ -26,11 +26,20 @@ class Ledger:
     client_bearer: str | None = field(default=None, repr=False)
     # Filled only with --log-bodies.
     request_body: bytes | None = field(default=None, repr=False)
-    response_body: bytes | None = field(default=None, repr=False)
+    response_body: bytes | bytearray | None = field(default=None, repr=False)
 
     def overhead_ms(self) -> float:
         """Milliseconds spent in the shim so far: time since arrival less time waiting on Mistral."""
         return max(0.0, (time.monotonic() - self.started - self.upstream_seconds) * 1000)
+
+    def headers(self) -> dict[str, str]:
+        """The headers every answer carries: request id, the shim's overhead, dropped params, repairs."""
+        out = {"x-request-id": self.request_id, "x-shim-overhead-ms": f"{self.overhead_ms():.2f}"}
+        if self.dropped:
+            out["x-shim-dropped-params"] = ",".join(self.dropped)
+        if self.repairs:
+            out["x-shim-repairs"] = ",".join(self.repairs)
+        return out
 
 
 LEDGER = web.RequestKey("ledger", Ledger)

@@ -17,7 +17,7 @@ from yarl import URL
 
 from shim.config import ShimConfig
 from shim.translate import errors
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 
 RETRYABLE = frozenset({429, 503})
 MAX_CACHED_URLS = 256  # pass-through paths are the client's: the cache must not grow with them
@@ -147,11 +147,10 @@ class Upstream:
         except TimeoutError:
             raise errors.upstream_timeout(self.config.timeout) from None
         except aiohttp.ClientError as exc:
-            raise OpenAIError(
+            raise server_error(
                 502,
                 f"The connection to the Mistral API failed mid-answer: {exc.__class__.__name__}.",
-                type="server_error",
-                code="upstream_bad_response",
+                "upstream_bad_response",
             ) from None
 
 

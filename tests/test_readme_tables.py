@@ -1,5 +1,6 @@
-"""The README's translation tables are generated from the shim's tables, and must not go stale."""
+"""What the README shows about the shim must stay true: its generated tables and its config example."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,17 @@ def test_every_chat_field_appears_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in FIELDS if f"| `{name}` |" not in readme]
     assert not missing, f"README lacks rows for {missing}"
+
+
+def test_the_readme_config_example_is_a_config_the_shim_accepts(tmp_path: Path) -> None:
+    from shim.config import build
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", readme, re.DOTALL)
+    assert example is not None, "README has no TOML example"
+    path = tmp_path / "shim.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    config = build({}, environ={}, config_file=path)
+    assert config.aliases["gpt-4o-mini"] == "mistral-small-latest"
+    assert (config.timeout, config.retries, config.unsupported) == (120.0, 2, "drop")
+    assert config.client_keys == frozenset({"team-key"})

@@ -15,7 +15,7 @@ from shim import jsonio, relay
 from shim.state import CONFIG, LEDGER, UPSTREAM, Ledger
 from shim.translate import errors
 from shim.translate.context import Options
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 from shim.upstream import Upstream, error_from
 
 # Client headers a translated request carries upstream. Everything else the client sent (its SDK's
@@ -73,29 +73,14 @@ def note(
     entry.repairs = repairs
 
 
-def headers(request: web.Request, upstream_headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Headers every translated answer carries: request id, shim overhead, dropped params, rate limits.
+def json_response(body: Any, upstream_headers: Mapping[str, str]) -> web.Response:
+    """A translated JSON answer with Mistral's rate-limit headers (also under OpenAI's names).
 
-    The edges middleware sets the same ones on every answer not yet sent; a stream needs them here, before
-    its first byte.
+    The edges middleware adds the shim's own headers (``Ledger.headers``) as the answer leaves.
     """
-    entry = ledger(request)
-    out = {"x-request-id": entry.request_id, "x-shim-overhead-ms": f"{entry.overhead_ms():.2f}"}
-    if entry.dropped:
-        out["x-shim-dropped-params"] = ",".join(entry.dropped)
-    if entry.repairs:
-        out["x-shim-repairs"] = ",".join(entry.repairs)
-    if upstream_headers is not None:
-        out.update(errors.openai_rate_limit_headers(upstream_headers))
-    return out
-
-
-def json_response(
-    request: web.Request, body: Any, upstream_headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        body=dumps(body), headers={**headers(request, upstream_headers), "Content-Type": "application/json"}
-    )
+    headers = errors.openai_rate_limit_headers(upstream_headers)
+    headers["Content-Type"] = "application/json"
+    return web.Response(body=dumps(body), headers=headers)
 
 
 def _forwarded(request: web.Request, has_body: bool = True) -> dict[str, str]:
@@ -128,11 +113,8 @@ async def fetch_json(
             try:
                 return jsonio.loads(raw), response.headers.copy()
             except ValueError:
-                raise OpenAIError(
-                    502,
-                    "Mistral answered 200 with a body that is not JSON.",
-                    type="server_error",
-                    code="upstream_bad_body",
+                raise server_error(
+                    502, "Mistral answered 200 with a body that is not JSON.", "upstream_bad_body"
                 ) from None
     finally:
         entry.upstream_seconds += time.monotonic() - started
@@ -158,7 +140,7 @@ async def exchange(
     """
     if body.get("stream") is not True:
         data, upstream_headers = await fetch_json(request, "POST", path, body)
-        return json_response(request, answer(data), upstream_headers)
+        return json_response(answer(data), upstream_headers)
     entry = ledger(request)
     started = time.monotonic()
     async with upstream(request).request(
@@ -176,6 +158,6 @@ async def exchange(
             raise error
         entry.upstream_seconds += waited
         translator = stream_translator()
-        return await relay.relay(
-            request, response, headers(request, response.headers), translator.feed, translator.finish
-        )
+        # A stream sends its headers before the middleware sees it: the shim's own go with Mistral's.
+        headers = {**entry.headers(), **errors.openai_rate_limit_headers(response.headers)}
+        return await relay.relay(request, response, headers, translator.feed, translator.finish)

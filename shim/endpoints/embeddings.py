@@ -28,4 +28,4 @@ async def embeddings(request: web.Request) -> web.Response:
     common.ledger(request).upstream_seconds = time.monotonic() - started
     last_headers: Mapping[str, str] = answers[-1][1] if answers else {}
     merged = translate.merge_embedding_responses(plan, [data for data, _ in answers])
-    return common.json_response(request, merged, last_headers)
+    return common.json_response(merged, last_headers)

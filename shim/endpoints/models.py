@@ -11,7 +11,7 @@ from shim.upstream import segment
 async def list_models(request: web.Request) -> web.Response:
     body, headers = await common.fetch_json(request, "GET", "/v1/models")
     aliases = request.app[CONFIG].aliases
-    return common.json_response(request, translate.translate_model_list(body, aliases), headers)
+    return common.json_response(translate.translate_model_list(body, aliases), headers)
 
 
 async def retrieve_model(request: web.Request) -> web.Response:
@@ -19,4 +19,4 @@ async def retrieve_model(request: web.Request) -> web.Response:
     common.ledger(request).model = requested
     target = translate.resolve_model(requested, request.app[CONFIG].aliases)
     body, headers = await common.fetch_json(request, "GET", f"/v1/models/{segment(target)}")
-    return common.json_response(request, translate.translate_model(body, requested), headers)
+    return common.json_response(translate.translate_model(body, requested), headers)

@@ -15,10 +15,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from shim import jsonio
-from shim.accesslog import LOG_BODY_LIMIT
 from shim.endpoints import common
-from shim.relay import ClientGone
-from shim.state import CONFIG, Ledger
+from shim.relay import ClientWriter
+from shim.state import Ledger
 from shim.upstream import passthrough_headers
 
 PREFIX = "/mistral"
@@ -60,23 +59,20 @@ async def passthrough(request: web.Request) -> web.StreamResponse:
         entry.upstream_status = upstream.status
         entry.upstream_seconds += waited
         sent = CIMultiDict(passthrough_headers(upstream.headers))
-        for name, value in common.headers(request).items():
+        for name, value in entry.headers().items():
             sent[name] = value
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=sent)
-        try:
-            await response.prepare(request)
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
-            raise ClientGone(response) from exc
-        await _copy(request, upstream, response, entry)
+        writer = ClientWriter(request, response)
+        await writer.prepare()
+        await _copy(request, upstream, writer, entry)
         return response
 
 
 async def _copy(
-    request: web.Request, upstream: aiohttp.ClientResponse, response: web.StreamResponse, entry: Ledger
+    request: web.Request, upstream: aiohttp.ClientResponse, writer: ClientWriter, entry: Ledger
 ) -> None:
     """Copy the body as it arrives. An upstream that fails mid-body cuts the client's connection too
     (no final chunk), so the client sees a broken answer, never a shorter one that looks complete."""
-    copy = bytearray() if request.app[CONFIG].log_bodies else None
     while True:
         waiting = time.monotonic()
         try:
@@ -91,14 +87,5 @@ async def _copy(
         entry.upstream_seconds += time.monotonic() - waiting
         if not chunk:
             break
-        if copy is not None and len(copy) < LOG_BODY_LIMIT:
-            copy += chunk
-            entry.response_body = bytes(copy)
-        try:
-            await response.write(chunk)
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
-            raise ClientGone(response) from exc
-    try:
-        await response.write_eof()
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError) as exc:
-        raise ClientGone(response) from exc
+        await writer.write(chunk)
+    await writer.end()

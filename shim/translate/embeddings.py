@@ -25,7 +25,7 @@ from mockserver.synthetic import tokens
 from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
 from shim.translate.context import Options
 from shim.translate.models import resolve_model
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 from shim.translate.table import Row, refuse, unsupported
 
 Encoding = Literal["float", "base64"]
@@ -185,7 +185,7 @@ def encode_base64(vector: Sequence[float]) -> str:
 
 
 def _bad_answer(message: str) -> OpenAIError:
-    return OpenAIError(502, message, type="server_error", code="upstream_bad_body")
+    return server_error(502, message, "upstream_bad_body")
 
 
 def merge_embedding_responses(plan: EmbeddingPlan, responses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 
 TYPE_BY_STATUS = {
     400: "invalid_request_error",
@@ -73,19 +73,13 @@ def openai_rate_limit_headers(mistral: Mapping[str, str]) -> dict[str, str]:
 
 def upstream_unreachable(detail: str) -> OpenAIError:
     """Mistral could not be reached at all (DNS, refused or reset connection, TLS)."""
-    return OpenAIError(
-        502, f"Could not reach the Mistral API: {detail}", type="server_error", code="upstream_unreachable"
-    )
+    return server_error(502, f"Could not reach the Mistral API: {detail}", "upstream_unreachable")
 
 
 def upstream_timeout(seconds: float) -> OpenAIError:
     """Mistral did not answer in time; 504 so clients see a gateway timeout, not a failed request."""
-    return OpenAIError(
-        504,
-        f"The Mistral API did not answer within {seconds:g} seconds.",
-        type="server_error",
-        code="upstream_timeout",
-    )
+    message = f"The Mistral API did not answer within {seconds:g} seconds."
+    return server_error(504, message, "upstream_timeout")
 
 
 # --- pydantic validation details ----------------------------------------------------------------------
@@ -166,16 +160,12 @@ def _validation_error(details: list[Any]) -> OpenAIError:
     params: list[str] = []
     code: str | None = None
     found = [detail_param(detail.get("loc") or []) if isinstance(detail, dict) else "" for detail in details]
-    details = [
-        detail
-        for detail, param in zip(details, found, strict=True)
-        if not (isinstance(detail, dict) and _is_branch_noise(list(detail.get("loc") or []), param, found))
-    ]
-    for detail in details:
+    for detail, param in zip(details, found, strict=True):
         if not isinstance(detail, dict):
             lines.append(str(detail))
             continue
-        param = detail_param(detail.get("loc") or [])
+        if _is_branch_noise(list(detail.get("loc") or []), param, found):
+            continue
         message = str(detail.get("msg") or "Invalid value")
         lines.append(f"{param}: {message}" if param else message)
         if param:
@@ -212,7 +202,7 @@ def _non_json(status: int, raw: bytes) -> OpenAIError:
         message += f": {text}"
     if 400 <= status < 500:
         return _from_body(status, {"message": message})
-    return OpenAIError(502, message, type="server_error", code="upstream_bad_response")
+    return server_error(502, message, "upstream_bad_response")
 
 
 def _type(status: int) -> str:

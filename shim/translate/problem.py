@@ -24,3 +24,8 @@ class OpenAIError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def server_error(status: int, message: str, code: str | None = None) -> OpenAIError:
+    """A failure on Mistral's side or the shim's (5xx): the openai SDK raises its server-error classes."""
+    return OpenAIError(status, message, type="server_error", code=code)

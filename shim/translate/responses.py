@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shim.translate.context import ChatContext
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 
 # Mistral's finish reasons → OpenAI's. ``error`` is missing on purpose: it is raised, never mapped.
 FINISH_REASONS: dict[str, str] = {
@@ -38,11 +38,10 @@ MISTRAL_ONLY_MESSAGE_KEYS = frozenset({"prefix", "tool_call_id", "index"})
 
 def generation_failed(model: Any) -> OpenAIError:
     """The error for ``finish_reason: "error"``: a failed generation must not look like a success."""
-    return OpenAIError(
+    return server_error(
         502,
         f"Mistral reported that generating the answer failed (finish_reason 'error', model {model!r}).",
-        type="server_error",
-        code="upstream_generation_error",
+        "upstream_generation_error",
     )
 
 

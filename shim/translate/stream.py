@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shim.translate.context import ChatContext
-from shim.translate.problem import OpenAIError
+from shim.translate.problem import OpenAIError, server_error
 from shim.translate.responses import (
     MISTRAL_ONLY_MESSAGE_KEYS,
     arguments_text,
@@ -214,4 +214,4 @@ def _stream_error(event: Mapping[str, Any]) -> OpenAIError:
     inner = event.get("error") if isinstance(event.get("error"), dict) else event
     message = inner.get("message")
     text = message if isinstance(message, str) and message else "Mistral reported an error inside the stream."
-    return OpenAIError(502, text, type="server_error", code="upstream_stream_error")
+    return server_error(502, text, "upstream_stream_error")
