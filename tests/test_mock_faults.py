@@ -101,7 +101,8 @@ def _event_times(client: httpx.Client, setting: str | None = None, body: dict = 
 
 def assert_spaced(times: list[float], first: float, gap: float) -> None:
     """Events arrive on their schedule (first after ``first``, then every ``gap``): never early, spread
-    evenly rather than bunched, and not drifting. Relative checks only, so a slow machine cannot fail it."""
+    evenly rather than bunched, and not drifting. Mostly relative checks with generous bounds, so that only
+    a machine stalled for a large share of the stream could fail it."""
     assert len(times) >= 8
     # Never early: event i is due ``first + i * gap`` after the request was sent (1 ms for clock rounding).
     for index, arrived in enumerate(times):
@@ -133,6 +134,7 @@ def test_server_wide_chunk_ms(start_mock: Callable[..., str]) -> None:
 
 def test_zero_delay_streams_arrive_at_once(http: httpx.Client) -> None:
     times = _event_times(http)
+    assert len(times) >= 8, "a multi-event stream, or the spacing says nothing"
     assert times[-1] - times[0] < 0.25, "no spacing was asked for"
 
 

@@ -220,6 +220,7 @@ def test_client_disconnect_stops_the_relay_at_the_next_event(
 
 def test_usage_chunk_only_when_asked(shim_client: OpenAI) -> None:
     plain = list(shim_client.chat.completions.create(**CHAT, stream=True, max_tokens=5))
+    assert plain and plain[-1].choices[0].finish_reason in ("stop", "length")
     assert all(c.usage is None for c in plain)
     asked = list(
         shim_client.chat.completions.create(

@@ -295,6 +295,7 @@ def test_a_tokenizer_loads_once_when_two_threads_ask_together() -> None:
     second.start()
     second.join(0.05)
     assert second.is_alive(), "the second caller waits for the load under way"
+    assert calls == ["tekken"], "the second caller waits instead of loading again"
     release.set()
     first.join(5)
     second.join(5)
