@@ -190,3 +190,27 @@ def mistral_response_validator(schema_name: str) -> Callable[[Any], list[str]]:
 def openai_response_validator(schema_name: str) -> Callable[[Any], list[str]]:
     """Validate an OpenAI response body against ``schema_name`` of OpenAI's spec, forgiving nothing."""
     return compile_validator(openai_spec(), schema_name, uri="urn:openai-openapi")
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0's ``nullable: true`` as JSON Schema: ``anyOf: [<the schema>, {type: null}]``."""
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _nullable(value) for key, value in node.items() if key != "nullable"}
+    return {"anyOf": [out, {"type": "null"}]} if node.get("nullable") is True else out
+
+
+@functools.cache
+def openai_wire_validator(schema_name: str) -> Callable[[Any], list[str]]:
+    """Validate what OpenAI's servers send against ``schema_name``, reading ``nullable: true`` as null-or.
+
+    The spec is OpenAPI 3.1 but still uses 3.0's ``nullable`` in over a hundred places, among them the
+    stream chunk's ``finish_reason`` and ``logprobs``, which OpenAI itself sends as null on every chunk but
+    the last; JSON Schema 2020-12 ignores the keyword, so read strictly the spec refuses OpenAI's own streams.
+    """
+    spec = openai_spec()
+    schemas = component_schemas(spec)
+    patched = {name: _nullable(copy.deepcopy(schemas[name])) for name in reachable_schemas(spec, schema_name)}
+    return compile_validator(spec, schema_name, patched, "urn:openai-openapi-nullable")

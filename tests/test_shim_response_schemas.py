@@ -18,16 +18,15 @@ decoding itself is asserted.
 import array
 import base64
 import copy
-import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
 from tests import test_shim_catalogue as catalogue
-from tests.spec import compile_validator, component_schemas, openai_spec, reachable_schemas
+from tests.spec import compile_validator, openai_spec, openai_wire_validator
 from tests.test_shim_catalogue import (
     KEY,
     MODEL,
@@ -47,26 +46,8 @@ upstream = catalogue.upstream  # the fixture: an upstream that sends exact wire 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's ``nullable: true`` as JSON Schema: ``anyOf: [<the schema>, {type: null}]``."""
-    if isinstance(node, list):
-        return [_nullable(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _nullable(value) for key, value in node.items() if key != "nullable"}
-    return {"anyOf": [out, {"type": "null"}]} if node.get("nullable") is True else out
-
-
-@functools.cache
-def validator(schema_name: str) -> Callable[[Any], list[str]]:
-    spec = openai_spec()
-    schemas = component_schemas(spec)
-    patched = {name: _nullable(copy.deepcopy(schemas[name])) for name in reachable_schemas(spec, schema_name)}
-    return compile_validator(spec, schema_name, patched, "urn:openai-openapi-nullable")
-
-
 def valid(schema_name: str, body: Any) -> None:
-    errors = validator(schema_name)(body)
+    errors = openai_wire_validator(schema_name)(body)
     assert errors == [], f"{schema_name}: {errors}\n{json.dumps(body)[:1500]}"
 
 
@@ -80,9 +61,9 @@ def test_the_nullable_reading_is_needed_and_no_wider() -> None:
     }
     strict = compile_validator(openai_spec(), "CreateChatCompletionStreamResponse")
     assert strict(chunk) != [], "the spec read strictly refuses OpenAI's own chunks"
-    assert validator("CreateChatCompletionStreamResponse")(chunk) == []
+    assert openai_wire_validator("CreateChatCompletionStreamResponse")(chunk) == []
     chunk["choices"][0]["finish_reason"] = "model_length"
-    assert validator("CreateChatCompletionStreamResponse")(chunk) != []
+    assert openai_wire_validator("CreateChatCompletionStreamResponse")(chunk) != []
 
 
 # --- reading the shim's answers off the wire ----------------------------------------------------------------
