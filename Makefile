@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format install install-test clean recordings
+.PHONY: run test lint format install install-test clean recordings matrix contract-live
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -34,6 +34,15 @@ test: $(TEST_STAMP)
 
 recordings: $(TEST_STAMP)
 	$(BIN)/python scripts/make_recordings.py
+
+# contract_tests/MATRIX.md: every contract test on every target (live columns skip without MISTRAL_API_KEY).
+matrix: $(TEST_STAMP)
+	$(BIN)/python -m pytest contract_tests --target all --matrix-file contract_tests/MATRIX.md -q
+
+# The same contract tests against api.mistral.ai, through the shim and direct.
+contract-live: $(TEST_STAMP)
+	@test -n "$$MISTRAL_API_KEY" || { echo "make contract-live needs MISTRAL_API_KEY in the environment" >&2; exit 2; }
+	$(BIN)/python -m pytest contract_tests --target live,live-direct -q
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
