@@ -6,6 +6,7 @@ refused, so nothing a client sends can point the shim at another host or outside
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from shim.config import ShimConfig
 from shim.translate import errors
 from shim.translate.problem import OpenAIError, server_error
 
+DRAIN_SECONDS = 1.0
+DRAIN_BYTES = 64 * 1024
 RETRYABLE = frozenset({429, 503})
 MAX_CACHED_URLS = 256  # pass-through paths are the client's: the cache must not grow with them
 # A Retry-After longer than this (a monthly quota, say) is answered to the client instead of waited out.
@@ -138,6 +141,7 @@ class Upstream:
             # read the rest of an answer nobody will get.
             response.close()
             raise
+        await _drain(response)
         response.release()
 
     async def read(self, response: aiohttp.ClientResponse) -> bytes:
@@ -178,3 +182,20 @@ async def error_from(response: aiohttp.ClientResponse) -> OpenAIError:
 def passthrough_headers(headers: Mapping[str, Any]) -> dict[str, str]:
     """Response headers worth passing back: not hop-by-hop, not about an encoding already undone."""
     return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}}
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read what is left after an answer's end (a stream's last empty chunk, just after ``[DONE]``).
+
+    Releasing a response that is not at its end closes the connection: Mistral would see every stream's
+    client hang up at the last byte, a recording mock would lose the answer, and the next request would
+    pay for a new connection. What is left is normally a few bytes already on the way; an upstream that
+    keeps sending after its end is cut after a bounded read.
+    """
+    if response.content.at_eof():
+        return
+    read = 0
+    with contextlib.suppress(aiohttp.ClientError, TimeoutError, ConnectionResetError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while read <= DRAIN_BYTES and (chunk := await response.content.readany()):
+                read += len(chunk)

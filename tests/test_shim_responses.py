@@ -217,22 +217,22 @@ TEXT_STREAM = [
 
 def test_a_text_stream_keeps_one_event_per_chunk_and_drops_padding() -> None:
     out = run(TEXT_STREAM)
-    assert deltas(out) == [{"role": "assistant"}, {"content": "Hel"}, {"content": "lo"}]
-    assert [event["choices"][0]["finish_reason"] for event in out] == [None, None, "stop"]
+    assert deltas(out) == [{"role": "assistant"}, {"content": "Hel"}, {"content": "lo"}, {}]
+    assert [event["choices"][0]["finish_reason"] for event in out] == [None, None, None, "stop"]
     assert all("p" not in event and event["object"] == "chat.completion.chunk" for event in out)
 
 
 def test_usage_is_removed_from_content_chunks_without_include_usage() -> None:
     out = run(TEXT_STREAM)
-    assert len(out) == 3
+    assert len(out) == 4
     assert all("usage" not in event for event in out)
 
 
 def test_usage_is_a_final_empty_choices_chunk_with_include_usage() -> None:
     out = run(TEXT_STREAM, USAGE)
-    assert len(out) == 4
-    assert all("usage" not in event for event in out[:3])
-    assert out[3] == {
+    assert len(out) == 5
+    assert all("usage" not in event for event in out[:4])
+    assert out[4] == {
         "id": "f798aa",
         "object": "chat.completion.chunk",
         "created": 1732548656,
@@ -251,7 +251,7 @@ def test_the_role_is_sent_once_per_choice() -> None:
     events = [chunk({"role": "assistant", "content": ""}, index=i) for i in (0, 1)]
     events += [chunk({"role": None, "content": "a"}, index=0), chunk({"content": "b"}, "stop", index=1)]
     out = deltas(run(events))
-    assert out == [{"role": "assistant"}] * 2 + [{"content": "a"}, {"content": "b"}]
+    assert out == [{"role": "assistant"}] * 2 + [{"content": "a"}, {"content": "b"}, {}]
 
 
 def test_empty_text_waits_until_the_answer_turns_out_empty() -> None:
@@ -262,10 +262,11 @@ def test_empty_text_waits_until_the_answer_turns_out_empty() -> None:
     )
     assert all("content" not in delta for delta in deltas(tool_calls))
     empty = run([chunk({"role": "assistant", "content": ""}), chunk({"content": ""}, "stop")])
-    assert deltas(empty) == [{"role": "assistant"}, {"content": ""}]
+    assert deltas(empty) == [{"role": "assistant"}, {"content": ""}, {}]
     thinking_only = run([chunk({"content": [THINKING]}, "length")])
     assert deltas(thinking_only) == [
-        {"role": "assistant", "reasoning_content": "Let me think.", "content": ""}
+        {"role": "assistant", "reasoning_content": "Let me think.", "content": ""},
+        {},
     ]
 
 
@@ -280,6 +281,7 @@ def test_thinking_deltas_become_reasoning_content_deltas() -> None:
         {"reasoning_content": "Okay"},
         {"content": "Four", "reasoning_content": "Let me think."},
         {"content": "."},
+        {},
     ]
 
 
@@ -313,8 +315,9 @@ def test_calls_in_separate_chunks_are_indexed_by_call_not_by_position() -> None:
         chunk({"tool_calls": [weather_call("aaaaaaaa1", index=0)]}),
         chunk({"tool_calls": [weather_call("bbbbbbbb2", index=0)]}, "tool_calls"),
     ]
-    out = deltas(run(events))
+    *out, ending = deltas(run(events))
     assert [d["tool_calls"][0]["index"] for d in out] == [0, 1]
+    assert ending == {}
 
 
 def test_glm_fragments_without_id_or_index_continue_their_call() -> None:
@@ -325,7 +328,7 @@ def test_glm_fragments_without_id_or_index_continue_their_call() -> None:
         chunk({"tool_calls": [{"id": "glm2", "function": {"name": "get_time", "arguments": ""}}]}),
         chunk({"tool_calls": [{"function": {"arguments": "{}"}}]}, "tool_calls"),
     ]
-    out = [d["tool_calls"][0] for d in deltas(run(events))]
+    out = [d["tool_calls"][0] for d in deltas(run(events))[:-1]]
     assert out[0] == {
         "index": 0,
         "id": "glm1",
@@ -345,7 +348,7 @@ def test_fragments_that_repeat_the_upstream_index_continue_their_call() -> None:
         chunk({"tool_calls": [{"index": 3, "function": {"arguments": "}"}}]}),
         chunk({"tool_calls": [{"index": 4, "function": {"arguments": "}"}}]}, "tool_calls"),
     ]
-    assert [d["tool_calls"][0]["index"] for d in deltas(run(events))] == [0, 1, 0, 1]
+    assert [d["tool_calls"][0]["index"] for d in deltas(run(events))[:-1]] == [0, 1, 0, 1]
 
 
 def test_a_stream_of_fragments_reassembles_in_the_openai_sdk() -> None:
@@ -378,8 +381,18 @@ def test_empty_content_beside_streamed_tool_calls_is_left_out() -> None:
 
 
 def test_streamed_finish_reasons_are_mapped() -> None:
-    assert run([chunk({"content": "x"}, "model_length")])[0]["choices"][0]["finish_reason"] == "length"
-    assert run([chunk({"content": "x"}, "novel")])[0]["choices"][0]["finish_reason"] == "stop"
+    assert run([chunk({"content": "x"}, "model_length")])[-1]["choices"][0]["finish_reason"] == "length"
+    assert run([chunk({"content": "x"}, "novel")])[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_a_finish_reason_comes_in_a_chunk_of_its_own_as_openai_sends_it() -> None:
+    # Mistral ends a choice on its last delta; the SDK's stream helper announces a tool call's arguments
+    # as done only when a later chunk finishes the choice, so the last call was never announced.
+    out = run([chunk({"tool_calls": [weather_call()]}, "tool_calls")])
+    assert [event["choices"][0]["finish_reason"] for event in out] == [None, "tool_calls"]
+    assert out[1]["choices"] == [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}]
+    two = run([chunk({"content": "a"}, "stop", index=0), chunk({"role": "assistant"}, index=1)])
+    assert [[c["index"] for c in event["choices"]] for event in two] == [[0], [0], [1]]
 
 
 def test_a_streamed_finish_reason_error_raises() -> None:
@@ -408,6 +421,7 @@ def test_legacy_functions_stream_function_call_deltas() -> None:
     assert deltas(out)[1:] == [
         {"function_call": {"name": "get_weather", "arguments": '{"city"'}},
         {"function_call": {"arguments": ': "Paris"}'}},
+        {},
     ]
     assert out[-1]["choices"][0]["finish_reason"] == "function_call"
 

@@ -54,8 +54,10 @@ def test_each_event_reaches_the_client_before_the_next_is_sent(start_shim: Calla
         assert not released  # the upstream has not sent the second event yet
         first_seen.set()
         rest = list(chunks)
-        assert [c.choices[0].delta.content for c in rest] == ["lo"]
-        assert rest[-1].choices[0].finish_reason == "stop"
+        assert [(c.choices[0].delta.content, c.choices[0].finish_reason) for c in rest] == [
+            ("lo", None),
+            (None, "stop"),
+        ]
         assert released == [True]
 
 
@@ -118,7 +120,8 @@ HELLO = sse(chunk("Hel"))
 @pytest.mark.parametrize(
     ("data", "code", "count"),
     [
-        (SSE_HEAD + HELLO + sse(chunk("lo", "stop")), "upstream_stream_truncated", 2),
+        # "Hel", "lo", then the finish in a chunk of its own, as OpenAI frames it; then the error.
+        (SSE_HEAD + HELLO + sse(chunk("lo", "stop")), "upstream_stream_truncated", 3),
         (SSE_HEAD + HELLO + b'data: {"id":"0a1b2c3d4e5f","obj', "upstream_bad_stream", 1),
         (SSE_HEAD + HELLO + b"data: not json\n\n", "upstream_bad_stream", 1),
         (SSE_HEAD + HELLO + b"data: [1, 2]\n\n", "upstream_bad_stream", 1),

@@ -5,6 +5,7 @@ collects the body, or each SSE event with the moment it completed. Credentials n
 upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own bearer.
 """
 
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -81,7 +82,10 @@ async def forward(
                     collected.extend(chunk)
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             return response, None  # the client left: a partial answer is not a fixture
-        await response.write_eof()
+        with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
+            # The whole answer was read from upstream and sent on: a client that hangs up before the
+            # final empty chunk (the shim does, once it has read [DONE]) still leaves a complete fixture.
+            await response.write_eof()
     if splitter is not None:
         splitter.close()
     recording = Recording(

@@ -104,13 +104,14 @@ class StreamTranslator:
         choices = [self._choice(choice, event) for choice in event.get("choices") or []]
         if not choices:
             return []
+        endings = _split_endings(choices)
         out: dict[str, Any] = {**header, "choices": choices}
         out.update(
             (key, value)
             for key, value in event.items()
             if key not in _HANDLED_CHUNK_KEYS and value is not None
         )
-        return [out]
+        return [out, {**header, "choices": endings}] if endings else [out]
 
     def finish(self) -> list[dict[str, Any]]:
         """What follows Mistral's ``[DONE]``: OpenAI's usage chunk, only when the client asked for it."""
@@ -191,6 +192,29 @@ class StreamTranslator:
             "type": "function",
             "function": {"name": function.get("name") or "", "arguments": arguments},
         }
+
+
+def _split_endings(choices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Move each finish_reason that shares a chunk with text or tool calls to a chunk of its own.
+
+    Mistral ends a choice on the chunk that carries its last delta; OpenAI ends it with an empty delta
+    after it, and the SDK's stream helper relies on that: it announces a tool call's arguments as done
+    only when a later chunk says the choice finished, so the last call of a Mistral-framed stream was
+    never announced. Returns the ending choices; ``choices`` keep their delta with no finish_reason.
+    """
+    endings = []
+    for choice in choices:
+        if choice["finish_reason"] is not None and choice["delta"]:
+            endings.append(
+                {
+                    "index": choice["index"],
+                    "delta": {},
+                    "logprobs": None,
+                    "finish_reason": choice["finish_reason"],
+                }
+            )
+            choice["finish_reason"] = None
+    return endings
 
 
 def _function_call(fragments: list[dict[str, Any]]) -> dict[str, Any] | None:
