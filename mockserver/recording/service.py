@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from mockserver.config import MockConfig
+from mockserver.faults import HEADER as FAULT_HEADER
 from mockserver.faults import NONE as NO_FAULT
 from mockserver.faults import Fault
 from mockserver.recording import proxy, replay
@@ -103,7 +104,10 @@ class RecordingService:
 
             message = f"Upstream {self.config.upstream} could not be reached: {exc.__class__.__name__}"
             raise MistralError(502, envelope(message, "upstream_unreachable", None)) from None
-        if recording is not None:
+        if recording is not None and FAULT_HEADER not in request.headers:
+            # An answer a test forced with x-mock-fault is not Mistral's: saved, it would be replayed to the
+            # same request without the header (faults are not part of matching), and replays apply the
+            # header's faults themselves.
             save = functools.partial(self.store.save, recording, extra_secrets=[proxy.client_bearer(request)])
             path = await asyncio.get_running_loop().run_in_executor(None, save)
             log.info("recorded %s %s -> %s", request.method, request.path, path)
