@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 # Re-install only when the dependency list changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cksum pyproject.toml | cut -d' ' -f1)
+BENCH_STAMP := $(VENV)/.installed-bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format install install-test clean recordings matrix contract-live
+.PHONY: run test lint format install install-test clean recordings bench matrix contract-live
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -18,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@rm -f $(VENV)/.installed-[0-9]* && touch $(STAMP)
 
 $(TEST_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,frameworks]'
 	@rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP) && touch $(STAMP)
 
 install: $(STAMP)
@@ -32,12 +33,20 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Benchmarks (never part of `make test`): installs the bench extra and, into bench/.venv-litellm, LiteLLM.
+$(BENCH_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@rm -f $(VENV)/.installed-bench-* && touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
 recordings: $(TEST_STAMP)
 	$(BIN)/python scripts/make_recordings.py
 
 # contract_tests/MATRIX.md: every contract test on every target (live columns skip without MISTRAL_API_KEY).
 matrix: $(TEST_STAMP)
-	$(BIN)/python -m pytest contract_tests --target all --matrix-file contract_tests/MATRIX.md -q
+	$(BIN)/python -m pytest contract_tests --target all --matrix-file=contract_tests/MATRIX.md --matrix-readme=README.md -q
 
 # The same contract tests against api.mistral.ai, through the shim and direct.
 contract-live: $(TEST_STAMP)

@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--matrix-file", type=Path, help="write the compatibility matrix here as Markdown")
     group.addoption(
+        "--matrix-readme", type=Path, help="with --matrix-file: also update this README's summary block"
+    )
+    group.addoption(
         "--record-live",
         action="store_true",
         help=f"with --target {RECORD}: record api.mistral.ai (MISTRAL_API_KEY) instead of the synthetic mock",
@@ -55,7 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "feature(section, name): the compatibility-matrix row of a test")
     config.addinivalue_line("markers", "targets(*names): the only targets a contract test applies to")
     config.addinivalue_line("markers", "column(name): the matrix column of a test that takes no target")
-    config.pluginmanager.register(Matrix(config.getoption("--matrix-file")), "contract-matrix")
+    matrix = Matrix(config.getoption("--matrix-file"), config.getoption("--matrix-readme"))
+    config.pluginmanager.register(matrix, "contract-matrix")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

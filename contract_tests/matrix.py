@@ -4,7 +4,8 @@ A row is a feature (``@pytest.mark.feature("Chat", "streaming")``; a test withou
 row), a column a target, and a cell what the tests of that feature did there. Tests that assert a
 documented breakage (the ``breaks`` fixture) pass, and their cell says what breaks, so the column of the
 mock alone reads as the list of reasons the shim exists. The table is printed at the end of every run
-that ran contract tests, and written as Markdown with ``--matrix-file`` (``make matrix``).
+that ran contract tests, written as Markdown with ``--matrix-file``, and summarised into the README block
+between ``README_START`` and ``README_END`` with ``--matrix-readme`` (``make matrix`` does both).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.targets import ROOT, TARGETS
+from contract_tests.targets import TARGETS
 
 BREAKS = "breaks"
 """The ``user_properties`` key a test's documented breakage is recorded under."""
 
 OTHER = "—"
-README = ROOT / "README.md"
 
 
 @dataclass
@@ -72,8 +72,9 @@ def _skip_reason(report: pytest.TestReport) -> str:
 class Matrix:
     """A pytest plugin that collects outcomes per (feature, target) and renders the table."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, readme: Path | None = None) -> None:
         self.path = path
+        self.readme = readme
         self.where: dict[str, tuple[tuple[str, str], str]] = {}
         self.cells: dict[tuple[str, str], dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
         self.unvalidated = False
@@ -137,8 +138,8 @@ class Matrix:
             document = _document(self.markdown())
             self.path.write_text(document, encoding="utf-8")
             terminalreporter.write_line(f"matrix written to {self.path}")
-            if update_readme(README, document):
-                terminalreporter.write_line(f"summary written to {README}")
+            if self.readme is not None and update_readme(self.readme, document):
+                terminalreporter.write_line(f"summary written to {self.readme}")
 
 
 def _document(table: str) -> str:
