@@ -152,6 +152,33 @@ def _events(raw: bytes) -> Iterator[str]:
             yield "\n".join(data)
 
 
+class _Copy:
+    """The bytes of one response as the client reads them, judged once: at the body's end or at close.
+
+    Closing counts because a client may stop early on purpose (the openai SDK closes a stream once it has
+    read ``[DONE]``); ``_events`` leaves out an event the client did not read to its end. The copy lives on
+    the stream object, not in one iteration, because the async SDK iterates a stream a second time to
+    drain it.
+    """
+
+    def __init__(self, oracle: Oracle, request: httpx.Request, response: httpx.Response) -> None:
+        self._oracle, self._request, self._response = oracle, request, response
+        self._chunks: list[bytes] = []
+        self._judged = False
+
+    def keep(self, chunk: bytes) -> bytes:
+        self._chunks.append(chunk)
+        return chunk
+
+    def judge(self, complete: bool) -> None:
+        if self._judged:
+            return
+        self._judged = True
+        streamed = self._response.headers.get("content-type", "").startswith("text/event-stream")
+        if complete or streamed:
+            self._oracle.judge(self._request, self._response, b"".join(self._chunks))
+
+
 class _SyncTee(httpx.HTTPTransport):
     def __init__(self, oracle: Oracle) -> None:
         super().__init__()
@@ -159,18 +186,17 @@ class _SyncTee(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        oracle, inner = self._oracle, response.stream
+        copy, inner = _Copy(self._oracle, request, response), response.stream
 
         class Tee(httpx.SyncByteStream):
             def __iter__(self) -> Iterator[bytes]:
-                chunks = []
                 for chunk in inner:  # type: ignore[union-attr]
-                    chunks.append(chunk)
-                    yield chunk
-                oracle.judge(request, response, b"".join(chunks))
+                    yield copy.keep(chunk)
+                copy.judge(complete=True)
 
             def close(self) -> None:
                 inner.close()  # type: ignore[union-attr]
+                copy.judge(complete=False)
 
         response.stream = Tee()
         return response
@@ -183,18 +209,17 @@ class _AsyncTee(httpx.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await super().handle_async_request(request)
-        oracle, inner = self._oracle, response.stream
+        copy, inner = _Copy(self._oracle, request, response), response.stream
 
         class Tee(httpx.AsyncByteStream):
             async def __aiter__(self) -> AsyncIterator[bytes]:
-                chunks = []
                 async for chunk in inner:  # type: ignore[union-attr]
-                    chunks.append(chunk)
-                    yield chunk
-                oracle.judge(request, response, b"".join(chunks))
+                    yield copy.keep(chunk)
+                copy.judge(complete=True)
 
             async def aclose(self) -> None:
                 await inner.aclose()  # type: ignore[union-attr]
+                copy.judge(complete=False)
 
         response.stream = Tee()
         return response
