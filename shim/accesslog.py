@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from shim import jsonio
 from shim.state import Ledger
 
@@ -45,6 +47,28 @@ class Redactor(logging.Filter):
         record.msg, record.args = self.scrub(message), None
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
+        return True
+
+
+class MalformedHTTP(logging.Filter):
+    """aiohttp's parser refuses a malformed request (a bad request line, headers over 8 KiB, broken chunked
+    framing) with a plain 400 before the shim sees it, and logs the refusal as an ERROR with a traceback.
+    That is the client's mistake, not a failure of the shim: this turns it into one INFO line, so errors and
+    tracebacks in the shim's log always mean something went wrong in the shim.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError) or not 400 <= (error.code or 400) < 500:
+            return True
+        if not logging.getLogger("shim").isEnabledFor(logging.INFO):
+            return False
+        # The description only, never the bytes aiohttp quotes after it: they are the client's, keys included.
+        reason = (error.message or "").strip().split("\n", 1)[0].split(":", 1)[0][:120]
+        reason = reason or error.__class__.__name__
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = f"refused a malformed HTTP request ({error.code}): {reason}", None
+        record.exc_info, record.exc_text = None, None
         return True
 
 
@@ -77,6 +101,9 @@ def configure(level: str, secrets: Iterable[str]) -> None:
         for old in [f for f in handler.filters if isinstance(f, Redactor)]:
             handler.removeFilter(old)
         handler.addFilter(redactor)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedHTTP) for f in server.filters):
+        server.addFilter(MalformedHTTP())
     enabled = logging.getLogger("shim").getEffectiveLevel() <= logging.INFO
     _sink = _Sink(sys.stderr, redactor) if owned and enabled else None
 

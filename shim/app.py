@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog
+from shim import accesslog, intake
 from shim import config as config_module
 from shim.config import ShimConfig, is_loopback
 from shim.endpoints.chat import chat_completions
@@ -72,7 +72,8 @@ def _authenticate(request: web.Request, config: ShimConfig) -> str | None:
     bearer = _bearer(request)
     if config.mistral_api_key:
         if config.client_keys:
-            presented = (bearer or "").encode()
+            # A header with bytes that are not UTF-8 arrives with surrogate escapes: compare its bytes.
+            presented = (bearer or "").encode("utf-8", "surrogateescape")
             # Compare with every key, in constant time, so timing says nothing about which one is close.
             matched = [hmac.compare_digest(presented, key.encode()) for key in config.client_keys]
             if not any(matched):
@@ -123,16 +124,15 @@ def _error_response(error: OpenAIError) -> web.Response:
 
 
 def _routing_error(request: web.Request, exc: web.HTTPException) -> OpenAIError:
-    if exc.status == 405:
-        return OpenAIError(
-            405, f"Method {request.method} is not allowed on {request.path}.", code="method_not_allowed"
-        )
+    """An aiohttp HTTP exception (a route not found, a method not allowed...) as OpenAI's error."""
     if exc.status == 413:
-        limit = request.app[CONFIG].max_body_bytes
-        return OpenAIError(
-            413, f"The request body exceeds the shim's limit of {limit} bytes.", code="request_too_large"
-        )
-    return OpenAIError(404, f"Invalid URL ({request.method} {request.path}).", code="unknown_url")
+        return intake.too_large(request)
+    if exc.status == 405:
+        message = f"Method {request.method} is not allowed on {request.path}."
+        return OpenAIError(405, message, code="method_not_allowed")
+    if exc.status == 404:
+        return OpenAIError(404, f"Invalid URL ({request.method} {request.path}).", code="unknown_url")
+    return OpenAIError(exc.status, exc.reason, code=exc.reason.lower().replace(" ", "_"))
 
 
 def _finish(request: web.Request, response: web.StreamResponse, cors: Mapping[str, str]) -> None:
@@ -178,6 +178,8 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
         log.exception("request %s failed", entry.request_id)
         error = server_error(500, f"The shim failed unexpectedly (request id {entry.request_id}).")
         response = _error_response(error)
+    if entry.close_after:  # a body refused half-read: answer, then close rather than read the rest
+        response.force_close()
     _finish(request, response, cors)
     accesslog.record(entry, request.method, request.path, response.status)
     return response

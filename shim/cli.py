@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         "--connect-timeout", type=float, help="upstream connect timeout in seconds (default 10)"
     )
     serve.add_argument(
+        "--client-timeout",
+        type=float,
+        help="seconds a client may pause while sending its body before a 408 (default 60)",
+    )
+    serve.add_argument(
         "--retries", type=int, help="retries of upstream 429/503, honouring Retry-After (default 0)"
     )
     serve.add_argument(
@@ -66,7 +71,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allow this browser origin (repeatable)",
     )
-    serve.add_argument("--max-body-mb", type=float, help="largest request body (default 50)")
+    serve.add_argument(
+        "--max-body-mb", type=float, help="largest request body in MB; larger ones get a 413 (default 50)"
+    )
+    serve.add_argument(
+        "--max-json-depth",
+        type=int,
+        help="deepest nesting of a translated request's JSON body; deeper ones get a 400 (default 128)",
+    )
     serve.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="DEBUG, INFO (default), WARNING, ERROR"
     )
@@ -78,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = {
         key: getattr(args, key)
         for key in (
-            "host", "port", "upstream", "client_keys", "unsupported", "timeout", "connect_timeout", "retries",
-            "log_bodies", "log_level", "cors_origins", "max_body_mb",
+            "host", "port", "upstream", "client_keys", "unsupported", "timeout", "connect_timeout",
+            "client_timeout", "retries", "log_bodies", "log_level", "cors_origins", "max_body_mb",
+            "max_json_depth",
         )
     }  # fmt: skip
     try:

@@ -26,6 +26,9 @@ from shim.translate.context import Options, Unsupported
 
 DEFAULT_UPSTREAM = "https://api.mistral.ai"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The deepest nesting --max-json-depth may allow: the translators walk a body recursively, and this keeps
+# them far from Python's recursion limit (a test sends a body this deep through the shim).
+MAX_JSON_DEPTH = 512
 
 
 class ConfigError(ValueError):
@@ -44,11 +47,13 @@ class ShimConfig:
     aliases: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 600.0
     connect_timeout: float = 10.0
+    client_timeout: float = 60.0
     retries: int = 0
     log_bodies: bool = False
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     max_body_mb: float = 50.0
+    max_json_depth: int = 128
 
     @functools.cached_property
     def options(self) -> Options:
@@ -76,9 +81,13 @@ class ShimConfig:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535, not {self.port}")
+        if not 1 <= self.max_json_depth <= MAX_JSON_DEPTH:
+            raise ConfigError(
+                f"max_json_depth must be between 1 and {MAX_JSON_DEPTH}, not {self.max_json_depth}"
+            )
         if self.retries < 0:
             raise ConfigError(f"retries must be 0 or more, not {self.retries}")
-        for name in ("timeout", "connect_timeout", "max_body_mb"):
+        for name in ("timeout", "connect_timeout", "client_timeout", "max_body_mb"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be a positive number, not {value}")
@@ -109,10 +118,12 @@ _SCALARS: dict[str, type] = {
     "unsupported": str,
     "timeout": float,
     "connect_timeout": float,
+    "client_timeout": float,
     "retries": int,
     "log_bodies": bool,
     "log_level": str,
     "max_body_mb": float,
+    "max_json_depth": int,
 }
 # List settings of the file (singular spellings too) → the setting they fill.
 _LISTS = {

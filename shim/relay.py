@@ -21,7 +21,8 @@ from shim.accesslog import LOG_BODY_LIMIT
 from shim.state import CONFIG, LEDGER
 from shim.translate.problem import OpenAIError, server_error
 
-CONTENT_TYPE = "text/event-stream; charset=utf-8"
+MEDIA_TYPE = "text/event-stream"
+CONTENT_TYPE = f"{MEDIA_TYPE}; charset=utf-8"
 DONE = b"data: [DONE]\n\n"
 log = logging.getLogger("shim")
 _CLIENT_ERRORS = (ConnectionResetError, aiohttp.ClientConnectionResetError, RuntimeError)

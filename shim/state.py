@@ -24,6 +24,8 @@ class Ledger:
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     client_bearer: str | None = field(default=None, repr=False)
+    # Close the connection after the answer (a body refused before it was all read).
+    close_after: bool = False
     # Filled only with --log-bodies.
     request_body: bytes | None = field(default=None, repr=False)
     response_body: bytes | bytearray | None = field(default=None, repr=False)

@@ -95,8 +95,6 @@ def test_unknown_route_through_the_sdk(shim_client: OpenAI) -> None:
         b"",
         b'{"model": "mistral-small-latest", "messages": "\xff\xfe"}',
         b"\xef\xbb\xbf\xff",
-        b"[" * 100_000 + b"]" * 100_000,
-        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
     ],
     ids=[
         "broken",
@@ -107,8 +105,6 @@ def test_unknown_route_through_the_sdk(shim_client: OpenAI) -> None:
         "empty",
         "bad-utf8",
         "bom-garbage",
-        "deep",
-        "deep-obj",
     ],
 )
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/embeddings", "/v1/completions"])

@@ -11,11 +11,11 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from shim import jsonio, relay
+from shim import intake, jsonio, relay, requestbody
 from shim.state import CONFIG, LEDGER, UPSTREAM, Ledger
 from shim.translate import errors
 from shim.translate.context import Options
-from shim.translate.problem import OpenAIError, server_error
+from shim.translate.problem import server_error
 from shim.upstream import Upstream, error_from
 
 # Client headers a translated request carries upstream. Everything else the client sent (its SDK's
@@ -40,27 +40,19 @@ def options(request: web.Request) -> Options:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The raw request body (kept for the log with ``--log-bodies``); 413 past ``--max-body-mb``."""
-    raw = await request.read()
+    """The raw request body (kept for the log with ``--log-bodies``), or the 4xx of ``intake``."""
+    raw = await intake.read(request)
     if request.app[CONFIG].log_bodies and raw:
         ledger(request).request_body = raw
     return raw
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or OpenAI's 400 for a body that is not one."""
+    """The request body as a JSON object, or OpenAI's 4xx that says why it is not one (``requestbody``)."""
     raw = await read_body(request)
-    try:
-        body = jsonio.loads(raw) if raw else None
-    except (ValueError, RecursionError):
-        raise OpenAIError(
-            400,
-            "We could not parse the JSON body of your request. The body must be a JSON object (UTF-8).",
-            code="invalid_json",
-        ) from None
-    if not isinstance(body, dict):
-        raise OpenAIError(400, "The request body must be a JSON object.", code="invalid_json")
-    return body
+    return requestbody.parse_object(
+        raw, request.headers.get("Content-Type"), request.app[CONFIG].max_json_depth
+    )
 
 
 def note(
@@ -157,6 +149,12 @@ async def exchange(
             entry.upstream_seconds += time.monotonic() - started
             raise error
         entry.upstream_seconds += waited
+        if response.content_type != relay.MEDIA_TYPE:  # a gateway's page, or JSON: not a stream to relay
+            raise server_error(
+                502,
+                f"Mistral answered a stream request with {response.content_type!r}, not an event stream.",
+                "upstream_bad_stream",
+            )
         translator = stream_translator()
         # A stream sends its headers before the middleware sees it: the shim's own go with Mistral's.
         headers = {**entry.headers(), **errors.openai_rate_limit_headers(response.headers)}

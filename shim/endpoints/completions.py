@@ -4,10 +4,12 @@ from aiohttp import web
 
 from shim.endpoints import common
 from shim.translate import completions as translate
+from shim.translate import fieldtypes
 
 
 async def completions(request: web.Request) -> web.StreamResponse:
     body = await common.read_json(request)
+    fieldtypes.check(body, fieldtypes.COMPLETIONS)
     plan = translate.translate_completion_request(body, common.options(request))
     common.note(request, body, plan.dropped)
     return await common.exchange(

@@ -8,12 +8,14 @@ from aiohttp import web
 
 from shim.endpoints import common
 from shim.translate import embeddings as translate
+from shim.translate import fieldtypes
 
 PATH = "/v1/embeddings"
 
 
 async def embeddings(request: web.Request) -> web.Response:
     body = await common.read_json(request)
+    fieldtypes.check(body, fieldtypes.EMBEDDINGS)
     plan = translate.translate_embedding_request(body, common.options(request))
     common.note(request, body, plan.dropped)
     started = time.monotonic()

@@ -4,7 +4,8 @@ Requests and answers pass unchanged (any method, the query string, Mistral's own
 byte for byte as they arrive), so OCR, files, moderation and every endpoint the shim does not translate
 stay reachable, with the mistralai SDK too (``server_url=shim_url + "/mistral"``). Only the configured
 upstream host is reached: the path is taken encoded and checked by ``Upstream.url``, and the client's
-Host, Authorization, X-Api-Key and Cookie headers are never forwarded.
+Host, Authorization, X-Api-Key and Cookie headers are never forwarded, nor its forwarding headers
+(``Forwarded``, ``X-Forwarded-*``, ``X-Original-URL``...), which describe its own hop to the shim.
 """
 
 import logging
@@ -24,7 +25,14 @@ PREFIX = "/mistral"
 log = logging.getLogger("shim")
 # Left out as well as the hop-by-hop ones: the shim's session negotiates its own encoding, and already
 # answered a client's ``Expect: 100-continue`` (forwarded, it would make the shim wait for Mistral's 100).
-_NOT_FORWARDED = frozenset({"accept-encoding", "expect", "origin", "referer"})
+# A compressed body arrives already decompressed (aiohttp undoes ``Content-Encoding``), so it goes on plain.
+# Forwarding and rewrite headers describe the client's hop to the shim, set by whoever the client is; passed
+# on, they would let a client tell Mistral's edge which host or URL it is serving.
+_NOT_FORWARDED = frozenset(
+    "accept-encoding content-encoding expect origin referer forwarded via x-real-ip x-original-url "
+    "x-rewrite-url x-forwarded-for x-forwarded-host x-forwarded-proto x-forwarded-port x-forwarded-server "
+    "x-forwarded-prefix x-http-method-override".split()
+)
 
 
 def _upstream_path(request: web.Request) -> str:
