@@ -1,0 +1,1 @@
+"""Real frameworks (LangChain, pydantic-ai, LiteLLM) pointed at the shim with their own base-URL setting."""

@@ -1,0 +1,336 @@
+"""Mistral's own SDK (``mistralai``) straight at the mock, and at api.mistral.ai with a key.
+
+The mock is the oracle every shim test stands on, so it is held to the client Mistral ships too: chat,
+streams, tool calls, FIM, embeddings, OCR, models and errors, parsed by the SDK's own models (which refuse a
+missing required field), with every answer also checked against Mistral's spec by the suite's oracle. The
+same tests run against ``live-direct`` when ``MISTRAL_API_KEY`` is set, so a difference between the mock and
+the real API shows up as a failing cell there.
+
+The last tests start the mock the way a user does, ``python -m mockserver serve`` in its own process, and
+point the SDK at it: the package's entry point, flags and shutdown, not only the in-process app.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from itertools import pairwise
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from mistralai.client import Mistral
+from mistralai.client import errors as mistral_errors
+from mistralai.client.utils import BackoffStrategy, RetryConfig
+
+from contract_tests.conftest import TIMEOUT
+from contract_tests.oracle import Oracle
+from contract_tests.targets import KEY, Target
+
+pytestmark = pytest.mark.targets("mock", "live-direct")
+
+CHAT = "mistral-small-latest"
+FIM = "codestral-latest"
+HELLO = [{"role": "user", "content": "Say hello."}]
+ASK = [{"role": "user", "content": "What's the weather in Paris?"}]
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+MISTRAL_ID = re.compile(r"^[0-9a-f]{32}$")
+TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
+
+
+@pytest.fixture
+def sdk(target: Target, oracle: Oracle) -> Iterator[Mistral]:
+    """``Mistral(api_key=..., server_url=...)`` as its docs say, on the oracle's transport."""
+    http = httpx.Client(transport=oracle.transport(), timeout=TIMEOUT, follow_redirects=True)
+    with Mistral(api_key=target.api_key, server_url=target.mistral_url, client=http) as made:
+        yield made
+
+
+@pytest.fixture
+async def async_sdk(target: Target, oracle: Oracle) -> AsyncIterator[Mistral]:
+    http = httpx.AsyncClient(transport=oracle.async_transport(), timeout=TIMEOUT, follow_redirects=True)
+    async with Mistral(api_key=target.api_key, server_url=target.mistral_url, async_client=http) as made:
+        yield made
+
+
+def _stream_text(events: list[Any]) -> str:
+    return "".join(
+        event.data.choices[0].delta.content
+        for event in events
+        if event.data.choices and isinstance(event.data.choices[0].delta.content, str)
+    )
+
+
+def _assert_usage(usage: Any) -> None:
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+# --- chat -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.feature("Mistral SDK", "chat.complete")
+def test_chat_complete(sdk: Mistral) -> None:
+    response = sdk.chat.complete(model=CHAT, messages=HELLO, max_tokens=40)  # type: ignore[arg-type]
+    assert MISTRAL_ID.match(response.id)
+    assert response.object == "chat.completion"
+    choice = response.choices[0]
+    assert choice.finish_reason in ("stop", "length")
+    assert isinstance(choice.message.content, str) and choice.message.content
+    _assert_usage(response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "chat.complete")
+async def test_chat_complete_async(async_sdk: Mistral) -> None:
+    response = await async_sdk.chat.complete_async(model=CHAT, messages=HELLO, max_tokens=40, random_seed=7)  # type: ignore[arg-type]
+    assert response.choices[0].message.content
+    _assert_usage(response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "chat.stream")
+def test_chat_stream(sdk: Mistral) -> None:
+    events = list(sdk.chat.stream(model=CHAT, messages=HELLO, max_tokens=40))  # type: ignore[arg-type]
+    assert _stream_text(events)
+    assert len({event.data.id for event in events}) == 1
+    last = events[-1].data
+    assert last.choices[0].finish_reason in ("stop", "length")
+    assert all(event.data.usage is None for event in events[:-1]), "usage comes on the last chunk only"
+    _assert_usage(last.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "tool calls and a round trip")
+def test_tool_call_round_trip(sdk: Mistral) -> None:
+    """A forced tool call with Mistral's 9-character id, answered with that id, then the final text."""
+    first = sdk.chat.complete(model=CHAT, messages=ASK, tools=[WEATHER], tool_choice="any")  # type: ignore[arg-type]
+    assert first.choices[0].finish_reason == "tool_calls"
+    message = first.choices[0].message
+    (call,) = message.tool_calls or []
+    assert call.function.name == "get_weather"
+    assert TOOL_CALL_ID.match(call.id or "")
+    arguments = call.function.arguments
+    assert isinstance(json.loads(arguments) if isinstance(arguments, str) else arguments, dict)
+    history: list[Any] = [
+        *ASK,
+        {"role": "assistant", "content": message.content or "", "tool_calls": [call.model_dump()]},
+        {"role": "tool", "name": "get_weather", "content": '{"temperature_c": 18}', "tool_call_id": call.id},
+    ]
+    second = sdk.chat.complete(model=CHAT, messages=history, tools=[WEATHER])
+    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content
+
+
+@pytest.mark.feature("Mistral SDK", "tool calls and a round trip")
+def test_tool_call_in_a_stream(sdk: Mistral) -> None:
+    """Mistral sends a streamed tool call whole, in one delta (MISTRAL-CONTRACT §3)."""
+    events = list(sdk.chat.stream(model=CHAT, messages=ASK, tools=[WEATHER], tool_choice="any"))  # type: ignore[arg-type]
+    calls = [call for event in events for call in event.data.choices[0].delta.tool_calls or []]
+    assert [call.function.name for call in calls] == ["get_weather"]
+    assert isinstance(json.loads(calls[0].function.arguments), dict)  # type: ignore[arg-type]
+    assert events[-1].data.choices[0].finish_reason == "tool_calls"
+
+
+# --- FIM, embeddings, OCR, models -----------------------------------------------------------------------
+
+
+@pytest.mark.feature("Mistral SDK", "fim.complete and fim.stream")
+def test_fim_complete(sdk: Mistral) -> None:
+    response = sdk.fim.complete(
+        model=FIM, prompt="def add(a, b):\n    ", suffix="\n\nprint(add(1, 2))", max_tokens=32
+    )
+    assert response.choices[0].finish_reason in ("stop", "length")
+    assert isinstance(response.choices[0].message.content, str) and response.choices[0].message.content
+    _assert_usage(response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "fim.complete and fim.stream")
+async def test_fim_stream_async(async_sdk: Mistral) -> None:
+    stream = await async_sdk.fim.stream_async(model=FIM, prompt="def add(a, b):\n    ", max_tokens=32)
+    events = [event async for event in stream]
+    assert _stream_text(events)
+    assert events[-1].data.choices[0].finish_reason in ("stop", "length")
+    _assert_usage(events[-1].data.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "embeddings.create")
+def test_embeddings(sdk: Mistral) -> None:
+    response = sdk.embeddings.create(model="mistral-embed", inputs=["hello", "world"])
+    assert [item.index for item in response.data] == [0, 1]
+    assert [len(item.embedding or []) for item in response.data] == [1024, 1024]
+    again = sdk.embeddings.create(model="mistral-embed", inputs=["world"])
+    assert again.data[0].embedding == pytest.approx(response.data[1].embedding, abs=1e-4)
+    assert response.usage.prompt_tokens > 0
+
+
+@pytest.mark.feature("Mistral SDK", "embeddings.create")
+async def test_embeddings_output_dimension_async(async_sdk: Mistral) -> None:
+    response = await async_sdk.embeddings.create_async(
+        model="codestral-embed", inputs="def f(): pass", output_dimension=256
+    )
+    assert len(response.data[0].embedding or []) == 256
+
+
+@pytest.mark.feature("Mistral SDK", "ocr.process")
+def test_ocr_of_an_image(sdk: Mistral) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    response = sdk.ocr.process(model="mistral-ocr-latest", document={"type": "image_url", "image_url": url})
+    assert response.usage_info.pages_processed == len(response.pages) == 1
+    dimensions = response.pages[0].dimensions
+    assert dimensions is not None and (dimensions.width, dimensions.height) == (400, 300)
+
+
+@pytest.mark.feature("Mistral SDK", "models.list and models.retrieve")
+def test_models(sdk: Mistral) -> None:
+    listed = sdk.models.list()
+    ids = {model.id for model in listed.data or []}
+    assert {CHAT, FIM, "mistral-embed", "mistral-ocr-latest"} <= ids
+    card = sdk.models.retrieve(model_id=CHAT)
+    assert card.id == CHAT
+    assert card.capabilities.completion_chat is True
+
+
+# --- errors and retries ---------------------------------------------------------------------------------
+
+
+@pytest.mark.feature("Mistral SDK", "errors as the SDK's classes")
+def test_an_unknown_model_is_an_sdk_error(sdk: Mistral) -> None:
+    with pytest.raises(mistral_errors.SDKError) as raised:
+        sdk.chat.complete(model="no-such-model", messages=HELLO)  # type: ignore[arg-type]
+    assert raised.value.status_code == 400
+    body = json.loads(raised.value.body)
+    assert body["message"] == "Invalid model: no-such-model"
+    assert (body["type"], body["code"]) == ("invalid_model", "1500")
+
+
+@pytest.mark.feature("Mistral SDK", "errors as the SDK's classes")
+def test_a_schema_violation_is_an_http_validation_error(sdk: Mistral) -> None:
+    """Mistral's 422 is the one error the SDK parses into a model: its pydantic details."""
+    with pytest.raises(mistral_errors.HTTPValidationError) as raised:
+        sdk.chat.complete(model=CHAT, messages=HELLO, max_tokens=-1)  # type: ignore[arg-type]
+    assert raised.value.status_code == 422
+    body = json.loads(raised.value.body)
+    details = body["message"]["detail"] if "message" in body else body["detail"]
+    assert [detail["loc"] for detail in details] == [["body", "max_tokens"]]
+
+
+@pytest.mark.feature("Mistral SDK", "errors as the SDK's classes")
+def test_a_wrong_key_is_a_401(target: Target, oracle: Oracle) -> None:
+    http = httpx.Client(transport=oracle.transport(), timeout=TIMEOUT)
+    with (
+        Mistral(api_key="wrong-key", server_url=target.mistral_url, client=http) as sdk,
+        pytest.raises(mistral_errors.SDKError) as raised,
+    ):
+        sdk.models.list()
+    assert raised.value.status_code == 401
+    assert "Unauthorized" in raised.value.body
+
+
+@pytest.mark.feature("Mistral SDK", "retries honour Retry-After")
+def test_the_sdks_retries_honour_retry_after(
+    target: Target, oracle: Oracle, fault: Callable[[str], dict[str, str]]
+) -> None:
+    """With a RetryConfig the SDK retries a 429; its own back-off here is 50 ms, so gaps of a second or
+    more are the mock's ``Retry-After: 1`` honoured. It gives up after 1.5 s and raises the 429."""
+    sent: list[float] = []
+    http = httpx.Client(
+        transport=oracle.transport(),
+        timeout=TIMEOUT,
+        event_hooks={"request": [lambda request: sent.append(time.monotonic())]},
+    )
+    backoff = BackoffStrategy(
+        initial_interval=50, max_interval=50, exponent=1.0, max_elapsed_time=1500, jitter_ms=0
+    )
+    retry = RetryConfig("backoff", backoff, retry_connection_errors=False)
+    with (
+        Mistral(
+            api_key=target.api_key, server_url=target.mistral_url, client=http, retry_config=retry
+        ) as sdk,
+        pytest.raises(mistral_errors.SDKError) as raised,
+    ):
+        sdk.models.list(http_headers=fault("status=429;retry_after=1"))
+    assert raised.value.status_code == 429
+    assert len(sent) >= 2
+    gaps = [later - earlier for earlier, later in pairwise(sent)]
+    assert all(gap >= 0.95 for gap in gaps), gaps
+
+
+# --- `mistral-mock serve`, as a user starts it ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """``python -m mockserver serve`` in its own process on a free loopback port; stopped at the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--api-key", KEY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"mistral-mock serve did not start:\n{output}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def served_sdk(served: str) -> Iterator[Mistral]:
+    judge = Oracle(openai_protocol=False)
+    http = httpx.Client(transport=judge.transport(), timeout=TIMEOUT)
+    with Mistral(api_key=KEY, server_url=served, client=http) as made:
+        yield made
+    problems = judge.reset().problems
+    if problems:
+        pytest.fail("answers Mistral's spec refuses:\n" + "\n".join(problems[:20]), pytrace=False)
+
+
+@pytest.mark.feature("Mistral SDK", "mistral-mock serve (its own process)")
+@pytest.mark.column("mistral-mock serve")
+def test_served_mock_answers_chat_streams_and_models(served_sdk: Mistral) -> None:
+    response = served_sdk.chat.complete(model=CHAT, messages=HELLO, random_seed=3)  # type: ignore[arg-type]
+    assert response.choices[0].message.content
+    events = list(served_sdk.chat.stream(model=CHAT, messages=HELLO))  # type: ignore[arg-type]
+    assert _stream_text(events) and events[-1].data.choices[0].finish_reason == "stop"
+    assert CHAT in {model.id for model in served_sdk.models.list().data or []}
+
+
+@pytest.mark.feature("Mistral SDK", "mistral-mock serve (its own process)")
+@pytest.mark.column("mistral-mock serve")
+def test_served_mock_checks_the_key_given_on_its_command_line(served: str) -> None:
+    with (
+        Mistral(api_key="wrong-key", server_url=served) as sdk,
+        pytest.raises(mistral_errors.SDKError) as raised,
+    ):
+        sdk.models.list()
+    assert raised.value.status_code == 401
