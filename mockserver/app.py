@@ -3,7 +3,9 @@
 What to answer is decided in ``endpoints``; this module decides whether to answer at all (route, auth,
 faults, rate limits), and how (JSON or SSE, headers, delays). Faults (``x-mock-fault``), ``--latency-ms``
 and the ``--rpm``/``--tpm`` buckets apply in the middleware, so every ``/v1`` route gets them, the models
-routes and replayed answers included; record and auto modes forward the fault header instead.
+routes and replayed answers included; record and auto modes forward the fault header instead. Every
+answer, refusals included, carries ``mistral-correlation-id`` and gets one access line naming it
+(``mockserver.logs``).
 """
 
 import asyncio
@@ -13,8 +15,9 @@ from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from mockserver import faults, ids, sse
+from mockserver import faults, ids, logs, sse
 from mockserver.config import MockConfig
 from mockserver.contract import catalogue
 from mockserver.contract.errors import (
@@ -28,6 +31,7 @@ from mockserver.contract.errors import (
     rate_limited,
     status_error,
     unauthorized,
+    unparseable_body,
 )
 from mockserver.endpoints import POST_ROUTES, Outcome
 from mockserver.ratelimit import RateLimiter
@@ -109,10 +113,39 @@ async def _admit(request: web.Request, config: MockConfig) -> None:
 
 @web.middleware
 async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Routing, auth, faults, rate limits and error rendering, in the order the live API applies them."""
+    """Ids, then the answer (see ``_answer``), then the id headers and the access line, on every request."""
+    started = time.monotonic()
     request[ARRIVED] = asyncio.get_running_loop().time()
     request[REQUEST_ID] = ids.request_id()
     request[CORRELATION_ID] = ids.correlation_id()
+    response: web.StreamResponse | None = None
+    try:
+        response = await _answer(request, handler)
+        if not response.prepared:
+            # Every answer carries an id (replayed and proxied ones keep the one they came with).
+            for name, value in _base_headers(request).items():
+                response.headers.setdefault(name, value)
+        return response
+    finally:
+        _log_access(request, response, started)
+
+
+def _log_access(request: web.Request, response: web.StreamResponse | None, started: float) -> None:
+    status = logs.CLIENT_CLOSED if response is None else response.status
+    correlation = request[CORRELATION_ID]
+    if response is not None:
+        correlation = response.headers.get("mistral-correlation-id", correlation)
+    logs.access(request.method, _logged_path(request), status, correlation, request[REQUEST_ID], started)
+
+
+def _logged_path(request: web.Request) -> str:
+    """The path for a log line, without the caller's key (a client may put anything in a path)."""
+    key = request.get(API_KEY) or request.headers.get("Authorization", "").partition(" ")[2].strip()
+    return request.path.replace(key, logs.REDACTED) if len(key) >= 4 else request.path
+
+
+async def _answer(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Routing, auth, faults, rate limits and error rendering, in the order the live API applies them."""
     config = request.app[CONFIG]
     routing_error = getattr(request.match_info, "http_exception", None)
     try:
@@ -134,13 +167,20 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error_response(request, error)
     except web.HTTPRequestEntityTooLarge:
         return _error_response(request, body_too_large(request.content_length, config.max_body_bytes))
+    except (web.RequestPayloadError, HttpProcessingError):
+        # A body aiohttp cannot read (a broken chunk): this connection ends with the answer.
+        response = _error_response(request, unparseable_body())
+        response.force_close()
+        return response
     except (asyncio.CancelledError, sse.Disconnected, ConnectionResetError):
         raise
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return _error_response(
-            request, MistralError(500, envelope("Internal server error", "internal_server_error", "1000"))
-        )
+        log.exception("unexpected error on %s %s", request.method, _logged_path(request))
+        return _error_response(request, INTERNAL)
+
+
+# The last resort: a bug answers Mistral's generic 500, in JSON, and is logged with its traceback.
+INTERNAL = MistralError(500, envelope("Internal server error", "internal_server_error", "1000"))
 
 
 async def health(request: web.Request) -> web.Response:
@@ -284,7 +324,14 @@ def synthetic_handler(request: web.Request) -> Any:
 def create_app(config: MockConfig | None = None) -> web.Application:
     """The mock as an aiohttp application, for ``web.run_app``, tests and gunicorn."""
     config = config or MockConfig()
-    app = web.Application(middlewares=[edges], client_max_size=config.max_body_bytes)
+    app = web.Application(
+        middlewares=[edges],
+        client_max_size=config.max_body_bytes,
+        # Mistral's API (FastAPI) reads a request body as sent, whatever its Content-Encoding: a gzipped
+        # body is bytes that do not parse (400), not JSON. Decoding it here would also answer a body that
+        # fails to decode with a dropped connection instead, and forward a decoded body labelled gzip.
+        handler_args={"auto_decompress": False},
+    )
     app[CONFIG] = config
     app[LIMITER] = RateLimiter(config.rpm, config.tpm)
     app[CACHE] = OrderedDict()

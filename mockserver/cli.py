@@ -1,13 +1,12 @@
 """``mistral-mock``: the command line of the offline Mistral."""
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mockserver import __version__
+from mockserver import __version__, logs
 from mockserver.config import MockConfig
 
 FAULTS_HELP = """\
@@ -68,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         dest="api_keys",
         help="accept only this bearer key (repeatable; also MOCK_API_KEYS, comma-separated)",
     )
-    serve.add_argument("--max-body-mb", type=float, default=50.0, help="largest request body (default 50)")
+    serve.add_argument(
+        "--max-body-mb", type=float, default=50.0, help="largest request body; 413 beyond (default 50)"
+    )
     serve.add_argument("--latency-ms", type=int, default=0, help="delay before every answer")
     serve.add_argument("--chunk-ms", type=int, default=0, help="delay between SSE events")
     serve.add_argument("--rpm", type=int, default=None, help="requests per minute per key (429 beyond)")
@@ -88,7 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         default="envelope",
         help="422 body shape: Mistral's envelope (default) or the bare FastAPI {'detail': [...]}",
     )
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        help="DEBUG, INFO (default: one JSON access line per request, with its id), WARNING, ERROR; "
+        "keys are scrubbed from every line",
+    )
     importer = commands.add_parser("import-vcr", help="convert cassettes of Mistral traffic into recordings")
     importer.add_argument(
         "cassettes", nargs="+", type=Path, help="vcrpy / pytest-recording / Ruby VCR YAML files"
@@ -132,10 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if report.failed else 0
     if args.mode != "synthetic" and args.recordings is None:
         _parser().error(f"--mode {args.mode} needs --recordings DIR")
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("mistral_common").setLevel(logging.WARNING)
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     config = config_from_args(args)
+    logs.configure(args.log_level, [k for k in (config.upstream_key, *config.api_keys) if k])
     from aiohttp import web
 
     from mockserver.app import create_app

@@ -178,11 +178,18 @@ async def edges(request: web.Request, handler: Any) -> web.StreamResponse:
         log.exception("request %s failed", entry.request_id)
         error = server_error(500, f"The shim failed unexpectedly (request id {entry.request_id}).")
         response = _error_response(error)
-    if entry.close_after:  # a body refused half-read: answer, then close rather than read the rest
+    if entry.close_after or (response.status >= 400 and _unread_body(request)):
+        # A body refused half-read, or never read (an unknown route, a refused key): answer, then close.
+        # aiohttp would otherwise read the rest after the answer, and a body that does not decode as its
+        # Content-Encoding says would make it drop the kept-alive connection under the client's next request.
         response.force_close()
     _finish(request, response, cors)
     accesslog.record(entry, request.method, request.path, response.status)
     return response
+
+
+def _unread_body(request: web.Request) -> bool:
+    return request.body_exists and not request.content.at_eof()
 
 
 async def health(request: web.Request) -> web.Response:

@@ -25,6 +25,7 @@ from mockserver.config import MockConfig
 from mockserver.recording.model import Body, Event, Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from tests.hardening_support import assert_no_secrets
 
 KEY = "client-key-0123456789"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
@@ -146,6 +147,11 @@ def test_replay_with_the_upstream_gone_gives_identical_answers(recorded: Any) ->
             assert content == original[2], name
             for header in ("content-type", "mistral-correlation-id", "x-ratelimit-remaining-tokens-minute"):
                 assert headers.get(header) == original[1].get(header), (name, header)
+
+
+def test_no_recording_holds_the_client_key(recorded: Any) -> None:
+    folder, _ = recorded
+    assert assert_no_secrets(folder, KEY) > 0
 
 
 def test_statuses_cover_answers_and_errors(recorded: Any) -> None:
@@ -287,6 +293,7 @@ def test_compressed_bodies_are_stored_decoded(tmp_path: Path) -> None:
             response = httpx.get(f"{recorder}/v1/models", headers=HEADERS)
     assert response.json()["note"] == "Comté ⚾"
     (saved,) = tmp_path.rglob("*.json")
+    assert_no_secrets(tmp_path, KEY)
     assert json.loads(saved.read_text())["response"]["body"]["note"] == "Comté ⚾"
     assert "Comté ⚾" in saved.read_text(encoding="utf-8"), "raw UTF-8, not escaped"
 
@@ -314,6 +321,7 @@ def test_brotli_bodies_are_stored_decoded(tmp_path: Path) -> None:
     assert response.json()["note"] == "Comté ⚾ brotli"
     assert "content-encoding" not in response.headers, "the client gets the decoded body"
     (saved,) = tmp_path.rglob("*.json")
+    assert_no_secrets(tmp_path, KEY)
     data = json.loads(saved.read_text(encoding="utf-8"))
     assert data["response"]["body"] == {"object": "list", "data": [], "note": "Comté ⚾ brotli"}
     assert "content-encoding" not in {h.lower() for h in data["response"]["headers"]}
@@ -365,6 +373,7 @@ def test_the_recorder_streams_each_event_as_the_upstream_sends_it(tmp_path: Path
     assert events == ['{"n":1}', '{"n":2}', "[DONE]"]
     assert gate.released_by_client is True, "event 1 reached the client only after the upstream sent event 2"
     (saved,) = tmp_path.rglob("*.json")
+    assert_no_secrets(tmp_path, KEY)
     recorded = json.loads(saved.read_text())["response"]["events"]
     assert [e["data"] for e in recorded] == [{"n": 1}, {"n": 2}, "[DONE]"]
     assert recorded[1]["at_ms"] >= recorded[0]["at_ms"], "each event keeps the moment it arrived"
@@ -383,7 +392,8 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
             )
     assert response.status_code == 200, "the recorder applied the fault itself"
     assert gate.fault == "status=503;latency_ms=1"
-    # Against a synthetic upstream, the fault is the upstream's to apply, and its answer is recorded.
+    # Against a synthetic upstream, the fault is the upstream's to apply; a forced answer is not Mistral's,
+    # so it is not saved (tests/test_recording_faults.py).
     with ServerThread(lambda: create_app(MockConfig())) as upstream:
         config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path / "faulted")
         with ServerThread(lambda: create_app(config)) as recorder:
@@ -393,8 +403,8 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
                 headers={**HEADERS, "x-mock-fault": "status=503"},
             )
     assert response.status_code == 503
-    (saved,) = (tmp_path / "faulted").rglob("*.json")
-    assert json.loads(saved.read_text())["response"]["status"] == 503
+    assert list((tmp_path / "faulted").rglob("*.json")) == []
+    assert_no_secrets(tmp_path, KEY)
 
 
 def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written(
@@ -415,6 +425,4 @@ def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written
                 httpx.post(f"{recorder}/v1/chat/completions", json=body, headers=HEADERS).status_code == 200
             )
     assert gate.authorization == f"Bearer {secret}", "the environment's key, not the client's, goes upstream"
-    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
-    assert written and secret.encode() not in written
-    assert KEY.encode() not in written
+    assert assert_no_secrets(tmp_path, secret, KEY) > 0

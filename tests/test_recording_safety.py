@@ -3,20 +3,26 @@
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx2 as httpx
+from aiohttp import web
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.recording.model import Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from tests.hardening_support import assert_no_secrets
+from tests.shim_support import child_env
 
 UPSTREAM_KEY = "UPSTREAM-secret-key-4f9a8b7c6d"
 CLIENT_KEY = "CLIENT-secret-key-1e2d3c4b5a"
@@ -63,15 +69,17 @@ def test_no_secret_is_ever_written(tmp_path: Path) -> None:
             assert refused.status_code == 401
     written = every_byte(tmp_path)
     assert len(list(tmp_path.rglob("*.json"))) == 5
-    assert UPSTREAM_KEY.encode() not in written
-    assert CLIENT_KEY.encode() not in written
-    assert b"wrong-key-000000" not in written
+    assert_no_secrets(tmp_path, UPSTREAM_KEY, CLIENT_KEY, "wrong-key-000000")
     assert b"<redacted>" in written
     assert b"page=2" in written, "harmless query parameters are kept"
 
 
-async def _fire(url: str, bodies: list[dict]) -> list[int]:
-    async with aiohttp.ClientSession(headers={"Authorization": "Bearer k"}) as session:
+async def _fire(url: str, bodies: list[dict], key: str = CLIENT_KEY) -> list[int]:
+    """Send every body at once (no connection limit: all of them in flight together)."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(
+        headers={"Authorization": f"Bearer {key}"}, connector=connector
+    ) as session:
 
         async def one(body: dict) -> int:
             async with session.post(f"{url}/v1/chat/completions", json=body) as response:
@@ -81,10 +89,10 @@ async def _fire(url: str, bodies: list[dict]) -> list[int]:
         return await asyncio.gather(*(one(b) for b in bodies))
 
 
-def _question(i: int) -> dict:
+def _question(i: int, leak: str = "") -> dict:
     return {
         "model": "mistral-small-latest",
-        "messages": [{"role": "user", "content": f"Question number {i}"}],
+        "messages": [{"role": "user", "content": f"Question number {i}{leak}"}],
     }
 
 
@@ -124,6 +132,7 @@ def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
     store = RecordingStore(tmp_path)
     assert store.load() == 100
     assert len(store._index) == 10, "ten distinct requests, ten recordings each"
+    assert_no_secrets(tmp_path, CLIENT_KEY)
 
 
 def _free_port() -> int:
@@ -132,13 +141,38 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _is_complete(path: Path) -> bool:
+    """A whole recording of a whole answer: parseable, a 200 whose body ends with its usage."""
+    recording = Recording.from_json(json.loads(path.read_text(encoding="utf-8")))
+    body = recording.response_body.parsed() if recording.response_body else None
+    return recording.status == 200 and isinstance(body, dict) and "total_tokens" in body.get("usage", {})
+
+
+def _staggered_upstream() -> web.Application:
+    """A synthetic upstream that answers question N after 3 x N ms, so 200 answers finish over 0.6 s."""
+
+    @web.middleware
+    async def stagger(request: web.Request, handler: Any) -> web.StreamResponse:
+        text = (await request.text()) if request.can_read_body else ""
+        number = re.search(r"Question number (\d+)", text)
+        await asyncio.sleep(3 * int(number[1]) / 1000 if number else 0)
+        return await handler(request)
+
+    app = create_app(MockConfig(api_keys=frozenset({UPSTREAM_KEY})))
+    app.middlewares.append(stagger)
+    return app
+
+
 def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the_rest(tmp_path: Path) -> None:
-    bodies = [_question(i) for i in range(200)]
-    with ServerThread(lambda: create_app(MockConfig(latency_ms=200))) as upstream:
+    """200 concurrent recordings (the upstream key from MISTRAL_API_KEY, both keys in every prompt), the
+    recorder killed with SIGKILL once half are on disk: what is on disk is whole, and a re-run in auto mode
+    records exactly the missing ones."""
+    bodies = [_question(i, f" ({CLIENT_KEY} / {UPSTREAM_KEY})") for i in range(200)]
+    with ServerThread(_staggered_upstream) as upstream:
         port = _free_port()
         command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--mode", "record"]
         command += ["--upstream", upstream, "--recordings", str(tmp_path), "--log-level", "WARNING"]
-        recorder = subprocess.Popen(command)
+        recorder = subprocess.Popen(command, env=child_env(MISTRAL_API_KEY=UPSTREAM_KEY))
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 20
@@ -151,7 +185,7 @@ def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the
 
             async def fire_and_kill() -> None:
                 task = asyncio.ensure_future(_fire(url, bodies))
-                while len(list(tmp_path.rglob("*.json"))) < 20:
+                while len(list(tmp_path.rglob("*.json"))) < 100:
                     await asyncio.sleep(0.005)
                 os.kill(recorder.pid, signal.SIGKILL)
                 await asyncio.gather(task, return_exceptions=True)
@@ -161,17 +195,22 @@ def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the
             recorder.kill()
             recorder.wait()
         survivors = list(tmp_path.rglob("*.json"))
-        assert 20 <= len(survivors) < 200, "the kill landed in the middle of the run"
-        for path in survivors:
-            json.loads(path.read_text())  # every published file is complete
+        assert 100 <= len(survivors) < 200, "the kill landed in the middle of the run"
+        assert all(_is_complete(path) for path in survivors), "every published file is complete"
+        assert_no_secrets(tmp_path, CLIENT_KEY, UPSTREAM_KEY)
         store = RecordingStore(tmp_path)
-        assert store.load() == len(survivors)
+        assert store.load() == len(survivors), "temporary files are not recordings"
         assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")], "load removes leftovers"
 
-        config = MockConfig(mode="auto", upstream=upstream, recordings=tmp_path)
+        config = MockConfig(mode="auto", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY)
         with ServerThread(lambda: create_app(config)) as rerun:
             assert asyncio.run(_fire(rerun, bodies)) == [200] * 200
-    assert len(list(tmp_path.rglob("*.json"))) == 200, "the re-run recorded exactly the missing ones"
+    recordings = list(tmp_path.rglob("*.json"))
+    assert len(recordings) == 200, "the re-run recorded exactly the missing ones"
+    assert all(_is_complete(path) for path in recordings)
+    asked = [Recording.from_json(json.loads(p.read_text())).request_body.parsed() for p in recordings]
+    assert len({body["messages"][0]["content"] for body in asked}) == 200, "each question recorded once"
+    assert_no_secrets(tmp_path, CLIENT_KEY, UPSTREAM_KEY)
 
 
 def test_a_recorder_starting_up_removes_what_a_killed_one_left(tmp_path: Path) -> None:

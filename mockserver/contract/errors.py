@@ -25,8 +25,16 @@ GATEWAY_JSON = "application/json; charset=utf-8"
 
 
 def dumps(payload: Any) -> bytes:
-    """Mistral's compact JSON: no spaces, raw UTF-8."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    """Mistral's compact JSON: no spaces, raw UTF-8.
+
+    A string with a lone surrogate (which JSON's ``\\ud800`` escape can smuggle in, and an error message
+    may echo back) has no UTF-8 form: such a body is written with ASCII escapes instead, still valid JSON.
+    """
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -52,7 +60,7 @@ class MistralError(Exception):
             lines = ",\n".join(
                 f"  {json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in self.body.items()
             )
-            return ("{\n" + lines + "\n}").encode()
+            return ("{\n" + lines + "\n}").encode(errors="backslashreplace")
         return dumps(self.body)
 
 

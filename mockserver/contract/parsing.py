@@ -6,6 +6,8 @@ reproduces those steps, so the mock refuses exactly what the API refuses, with t
 """
 
 import json
+import math
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,6 +17,9 @@ from mockserver.contract.errors import unparseable_body, validation_failed
 Model = TypeVar("Model", bound=BaseModel)
 
 _MISSING = object()
+# A ``\uD800``-``\uDFFF`` escape: the only way a JSON text can carry a surrogate. Paired ones are a valid
+# character (an emoji); a lone one is not Unicode at all, and nothing downstream can encode it.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _is_json_type(content_type: str | None) -> bool:
@@ -32,7 +37,7 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
         # FastAPI validates the raw bytes, which fails as "not an object": keep that outcome.
         return raw.decode("utf-8", "replace")
     try:
-        return json.loads(raw)
+        payload = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise validation_failed(
             [
@@ -47,9 +52,27 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
         ) from None
     except (UnicodeDecodeError, RecursionError, ValueError):
         raise unparseable_body() from None
+    if _SURROGATE_ESCAPE.search(raw) and not _encodable(payload):
+        raise unparseable_body()
+    return payload
+
+
+def _encodable(payload: Any) -> bool:
+    """Whether every string in the payload has a UTF-8 form (no lone surrogate)."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
+
+
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
 
 
 def _json_safe(value: Any) -> Any:
+    """A value echoed in an error, as strict JSON: ``1e999`` parsed as infinity comes back as a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE[repr(value)]
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, dict):

@@ -41,10 +41,10 @@ class Body:
             return cls(text=raw.decode("latin-1"))
         try:
             value = json.loads(text)
-        except ValueError:
-            return cls(text=text)
-        if compact(value) == text:
-            return cls(value=value)
+            if compact(value) == text:
+                return cls(value=value)
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
+            pass
         return cls(text=text)
 
     @property
@@ -60,7 +60,7 @@ class Body:
             return self.value
         try:
             return json.loads(self.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def dump(self, into: dict[str, Any]) -> None:

@@ -7,10 +7,12 @@ upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own b
 
 import contextlib
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockserver import sse
 from mockserver.recording.model import Body, Event, Recording, event_data
@@ -20,6 +22,8 @@ HOP_BY_HOP = frozenset(
     "content-length".split()
 )
 CREDENTIALS = frozenset({"authorization", "x-api-key", "cookie"})
+# The ids a proxied answer carries when the upstream sends none of its own.
+TRACING = frozenset({"mistral-correlation-id", "x-kong-request-id"})
 # aiohttp decodes compressed bodies, so what reaches the client (and the recording) is decoded.
 NOT_PASSED_BACK = HOP_BY_HOP | {"content-encoding", "set-cookie"}
 
@@ -57,9 +61,17 @@ def client_bearer(request: web.Request) -> str:
 
 
 async def forward(
-    request: web.Request, raw: bytes, session: aiohttp.ClientSession, upstream: str, key: str | None
+    request: web.Request,
+    raw: bytes,
+    session: aiohttp.ClientSession,
+    upstream: str,
+    key: str | None,
+    defaults: Mapping[str, str] | None = None,
 ) -> tuple[web.StreamResponse, Recording | None]:
-    """Proxy one request; return the response sent and the recording (None if the client left early)."""
+    """Proxy one request; return the response sent and the recording (None if the client left early).
+
+    ``defaults`` are headers the client gets unless the upstream sent its own (the mock's tracing ids, for
+    an upstream that sends none)."""
     started = time.monotonic()
     url = upstream.rstrip("/") + request.rel_url.raw_path
     if request.rel_url.raw_query_string:
@@ -67,7 +79,10 @@ async def forward(
     async with session.request(
         request.method, url, data=raw or None, headers=upstream_headers(request, key)
     ) as up:
-        headers = {k: v for k, v in up.headers.items() if k.lower() not in NOT_PASSED_BACK}
+        headers = CIMultiDict(defaults or {})
+        for name, value in up.headers.items():
+            if name.lower() not in NOT_PASSED_BACK:
+                headers[name] = value
         response = web.StreamResponse(status=up.status, headers=headers)
         await response.prepare(request)
         is_stream = up.headers.get("Content-Type", "").startswith("text/event-stream")

@@ -2,7 +2,8 @@
 
 Headers are allow-listed, so a credential header can never be written; query parameters whose names look
 like credentials are dropped; and every configured key (the upstream key, the client's bearer, the mock's
-accepted keys) is replaced wherever it appears in a body or a header value.
+accepted keys) is replaced wherever it appears: a body, a header value, a query value, the path (and so
+the file name, which is made from the scrubbed recording).
 """
 
 import re
@@ -42,9 +43,10 @@ def response_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def query(query_string: str) -> str:
+def query(query_string: str, secrets: Iterable[str] = ()) -> str:
+    """The query without parameters named like credentials, and with every secret replaced in the rest."""
     pairs = parse_qsl(query_string, keep_blank_values=True)
-    return urlencode([(k, v) for k, v in pairs if not is_credential(k)])
+    return urlencode([scrub((k, v), secrets) for k, v in pairs if not is_credential(k)])
 
 
 def scrub(value: Any, secrets: Iterable[str]) -> Any:
@@ -65,4 +67,6 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
         return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_scrub(v, secrets) for v in value)
     return value

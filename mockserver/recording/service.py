@@ -17,7 +17,7 @@ from mockserver.config import MockConfig
 from mockserver.faults import HEADER as FAULT_HEADER
 from mockserver.faults import NONE as NO_FAULT
 from mockserver.faults import Fault
-from mockserver.recording import proxy, replay
+from mockserver.recording import proxy, redact, replay
 from mockserver.recording.model import Body
 from mockserver.recording.store import RecordingStore
 
@@ -66,10 +66,10 @@ class RecordingService:
             arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         if self.config.mode in ("replay", "auto"):
-            body = Body.from_bytes(raw)
-            recording = self.store.lookup(
-                request.method, request.path, request.rel_url.raw_query_string, body
+            path, query, body = self.store.as_saved(
+                request.path, request.rel_url.raw_query_string, raw, [proxy.client_bearer(request)]
             )
+            recording = self.store.lookup(request.method, path, query, body)
             if recording is not None:
                 if spend is not None:
                     spend(recording.cost)
@@ -77,15 +77,15 @@ class RecordingService:
                     request, recording, self.config.speed, headers, arrived, fault.disconnect_after
                 )
             if self.config.mode == "replay":
-                return await self._miss(request, body)
-        return await self._record(request, raw)
+                return await self._miss(request, path, body)
+        return await self._record(request, raw, headers)
 
-    async def _miss(self, request: web.Request, body: Body) -> web.StreamResponse:
+    async def _miss(self, request: web.Request, path: str, body: Body) -> web.StreamResponse:
         if self.config.on_miss == "synthetic":
             handler = self._synthetic(request)
             if handler is not None:
                 return await handler(request)
-        closest = self.store.closest(request.method, request.path, body)
+        closest = self.store.closest(request.method, path, body)
         named = None
         if closest is not None:
             named = (str(closest[0].relative_to(self.store.root)), closest[1])
@@ -93,11 +93,12 @@ class RecordingService:
         self.misses.append(error.body["message"])
         raise error
 
-    async def _record(self, request: web.Request, raw: bytes) -> web.StreamResponse:
+    async def _record(self, request: web.Request, raw: bytes, headers: dict[str, str]) -> web.StreamResponse:
         assert self._session is not None
         try:
+            tracing = {k: v for k, v in headers.items() if k.lower() in proxy.TRACING}
             response, recording = await proxy.forward(
-                request, raw, self._session, self.config.upstream, self.config.upstream_key
+                request, raw, self._session, self.config.upstream, self.config.upstream_key, tracing
             )
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             from mockserver.contract.errors import MistralError, envelope
@@ -108,7 +109,9 @@ class RecordingService:
             # An answer a test forced with x-mock-fault is not Mistral's: saved, it would be replayed to the
             # same request without the header (faults are not part of matching), and replays apply the
             # header's faults themselves.
-            save = functools.partial(self.store.save, recording, extra_secrets=[proxy.client_bearer(request)])
+            bearer = proxy.client_bearer(request)
+            save = functools.partial(self.store.save, recording, extra_secrets=[bearer])
             path = await asyncio.get_running_loop().run_in_executor(None, save)
-            log.info("recorded %s %s -> %s", request.method, request.path, path)
+            shown = redact.scrub(request.path, [*self.store.secrets, bearer])
+            log.info("recorded %s %s -> %s", request.method, shown, path)
         return response

@@ -103,18 +103,15 @@ def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
     secrets = list(secrets)
 
     def body(b: Body | None) -> Body | None:
-        if b is None:
-            return None
-        if b.text is not None:
-            return Body(text=redact.scrub(b.text, secrets))
-        return Body(value=redact.scrub(b.value, secrets))
+        return None if b is None else _scrubbed_body(b, secrets)
 
     events = None
     if recording.events is not None:
         events = tuple(Event(e.at_ms, body(e.data)) for e in recording.events)  # type: ignore[arg-type]
     return replace(
         recording,
-        query=redact.query(recording.query),
+        path=redact.scrub(recording.path, secrets),
+        query=redact.query(recording.query, secrets),
         request_headers=redact.scrub(redact.request_headers(recording.request_headers), secrets),
         request_body=body(recording.request_body),  # type: ignore[arg-type]
         response_headers=redact.scrub(redact.response_headers(recording.response_headers), secrets),
@@ -122,6 +119,12 @@ def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
         events=events,
         meta=redact.scrub(recording.meta, secrets),
     )
+
+
+def _scrubbed_body(body: Body, secrets: list[str]) -> Body:
+    if body.text is not None:
+        return Body(text=redact.scrub(body.text, secrets))
+    return Body(value=redact.scrub(body.value, secrets))
 
 
 class RecordingStore:
@@ -212,6 +215,17 @@ class RecordingStore:
 
     def __len__(self) -> int:
         return sum(len(paths) for paths in self._index.values())
+
+    def as_saved(
+        self, path: str, query: str, raw: bytes, extra_secrets: Iterable[str] = ()
+    ) -> tuple[str, str, Body]:
+        """A live request's path, query and body as its recording was written (keys scrubbed, credential
+        parameters dropped), so that a request carrying a key still finds the recording it made."""
+        secrets = [s for s in (*self.secrets, *extra_secrets) if s]
+        body = Body.from_bytes(raw)
+        if any(s.encode() in raw for s in secrets if len(s) >= 4):
+            body = _scrubbed_body(body, secrets)
+        return redact.scrub(path, secrets), redact.query(query, secrets), body
 
     def lookup(self, method: str, path: str, query: str, body: Body) -> Recording | None:
         """The next recording for this request: in recorded order, then the last one again."""
