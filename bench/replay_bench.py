@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,20 @@ def os_baseline(cpu: int | None) -> dict[str, float]:
     return error_figures(json.loads(out.stdout))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(pid: int, work: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """``load()``'s figures plus the server's CPU seconds meanwhile: the server may not be the bottleneck
+    (the load generator can be), and answers per CPU-second is its capacity on one core either way."""
+    before = cpu_seconds(pid)
+    figures = asyncio.run(work)
+    return {**figures, "server_cpu_seconds": cpu_seconds(pid) - before}
+
+
 def replay_figures(seconds: float, timing_only: bool = False) -> dict[str, Any]:
     available = cpus()
     server_cpu = available[0] if len(available) > 1 else None
@@ -249,9 +264,11 @@ def replay_figures(seconds: float, timing_only: bool = False) -> dict[str, Any]:
             try:
                 if folder is plain:
                     body = lambda w, i: question(random.randrange(1000))  # noqa: E731
-                    results["replay_answers"] = asyncio.run(load(url, body, seconds, 32, False))
+                    results["replay_answers"] = with_cpu(process.pid, load(url, body, seconds, 32, False))
                 elif folder is streams:
-                    results["replay_sse"] = asyncio.run(load(url, lambda w, i: question(0), seconds, 8, True))
+                    results["replay_sse"] = with_cpu(
+                        process.pid, load(url, lambda w, i: question(0), seconds, 8, True)
+                    )
                 else:
                     offsets = [n * 5.0 for n in range(1001)]
                     # The first replay of a recording also reads and encodes it; later ones are warm.
