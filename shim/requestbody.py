@@ -30,17 +30,21 @@ def is_json_media_type(content_type: str | None) -> bool:
 def nested_deeper_than(raw: bytes, value: Any, limit: int) -> bool:
     """Whether ``value`` (parsed from ``raw``) has containers nested more than ``limit`` levels deep.
 
-    A body with no more brackets than the limit cannot exceed it, so most bodies are not walked at all.
+    Each level takes at least two bytes, so a body that short is not walked at all. Otherwise the walk
+    visits containers only: on a 50 KB conversation it costs less than counting its brackets did.
     """
-    if raw.count(b"[") + raw.count(b"{") <= limit:
+    if len(raw) <= 2 * limit:
         return False
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    level, depth = [value], 1
+    while level:
         if depth > limit:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        below = []
+        for node in level:
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level, depth = below, depth + 1
     return False
 
 
