@@ -38,10 +38,21 @@ class Ledger:
         """The headers every answer carries: request id, the shim's overhead, dropped params, repairs."""
         out = {"x-request-id": self.request_id, "x-shim-overhead-ms": f"{self.overhead_ms():.2f}"}
         if self.dropped:
-            out["x-shim-dropped-params"] = ",".join(self.dropped)
+            out["x-shim-dropped-params"] = ",".join(map(_header_safe, self.dropped))
         if self.repairs:
             out["x-shim-repairs"] = ",".join(self.repairs)
         return out
 
 
 LEDGER = web.RequestKey("ledger", Ledger)
+
+
+def _header_safe(name: str) -> str:
+    """A client's field name as header text: control and non-ASCII characters escaped (``\\x1f``).
+
+    The names are the client's own; one with a control character in it made aiohttp refuse the header and
+    drop the connection with no answer at all (found by schemathesis).
+    """
+    if name.isascii() and name.isprintable():
+        return name
+    return name.encode("unicode_escape").decode("ascii")

@@ -296,8 +296,16 @@ def _empty_tools_refusal(request: ChatCompletionRequest) -> None:
         raise MistralError(422, body)
 
 
+MAX_CHOICES = 128
+"""The most choices the mock generates for one request. Mistral documents no maximum for ``n``; answering
+``n: 143945558`` would hang the mock and grow its memory without bound (found by schemathesis), so above
+OpenAI's own maximum the mock refuses, saying it is the mock's limit."""
+
+
 def check_chat(request: ChatCompletionRequest) -> Family:
     """Refuse what Mistral refuses; return the model family otherwise."""
+    if request.n is not None and request.n > MAX_CHOICES:
+        raise invalid_request(f"n={request.n} is above the mock's limit of {MAX_CHOICES} choices per request")
     _empty_tools_refusal(request)
     family = _family_for(request.model, "completion_chat")
     _capability_refusals(request, family)

@@ -82,6 +82,8 @@ def _part(part: Any, repairs: _Repairs) -> Any:
     if not isinstance(part, dict):
         return part
     kind = part.get("type")
+    if not isinstance(kind, str):
+        return part  # a list or an object as the type: Mistral's to refuse, with its own 422
     if kind == "text":
         # Extra keys (``cache_control`` from Anthropic-minded clients) are a 422 on Mistral.
         return {"type": "text", "text": part.get("text")}
