@@ -302,21 +302,10 @@ async def test_a_slow_answer_is_a_timeout_async(aclient: AsyncOpenAI, fault: Fau
         )
 
 
-REPLAY_DISCONNECT = (
-    "mock defect: in replay mode x-mock-fault disconnect_after=0 on a plain answer needs a recording, "
-    "which record mode cannot make (the upstream hung up); without one the replay miss (404) is answered "
-    "instead of a dropped connection (mockserver/app.py edges: the abort is skipped when the handler raises)"
-)
-
-
 @pytest.mark.feature("Errors", "dropped connection")
-def test_a_dropped_connection(
-    client: OpenAI, target: Target, fault: Fault, request: pytest.FixtureRequest
-) -> None:
+def test_a_dropped_connection(client: OpenAI, target: Target, fault: Fault) -> None:
     """Mistral hanging up: the client sees it as a connection error; behind the shim, as a 502 that
     says what happened (and that the SDK would retry like any 5xx)."""
-    if target.name == "shim+replay":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=REPLAY_DISCONNECT))
     expected = openai.InternalServerError if target.via_shim else openai.APIConnectionError
     with pytest.raises(expected) as raised:
         client.chat.completions.create(

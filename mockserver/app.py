@@ -144,6 +144,14 @@ def _logged_path(request: web.Request) -> str:
     return request.path.replace(key, logs.REDACTED) if len(key) >= 4 else request.path
 
 
+def _cut_if_asked(request: web.Request, response: web.StreamResponse) -> None:
+    """``disconnect_after``: a plain answer is cut before any of it is sent (aiohttp's write then fails
+    quietly); a stream is cut by the stream itself, after that many events."""
+    fault = request.get(FAULT, faults.NONE)
+    if fault.disconnect_after is not None and not response.prepared and request.transport is not None:
+        request.transport.abort()
+
+
 async def _answer(request: web.Request, handler: Any) -> web.StreamResponse:
     """Routing, auth, faults, rate limits and error rendering, in the order the live API applies them."""
     config = request.app[CONFIG]
@@ -158,13 +166,14 @@ async def _answer(request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/v1/") and config.mode in SELF_ANSWERING:
             await _admit(request, config)
         response = await handler(request)
-        fault = request.get(FAULT, faults.NONE)
-        if fault.disconnect_after is not None and not response.prepared and request.transport is not None:
-            # A plain answer is cut before any of it is sent; aiohttp's write then fails quietly.
-            request.transport.abort()
+        _cut_if_asked(request, response)
         return response
     except MistralError as error:
-        return _error_response(request, error)
+        # A refusal is cut too: in replay mode a plain answer asked to be cut has no recording (record
+        # mode keeps nothing when the upstream hangs up), and the client asked for a dropped connection.
+        response = _error_response(request, error)
+        _cut_if_asked(request, response)
+        return response
     except web.HTTPRequestEntityTooLarge:
         return _error_response(request, body_too_large(request.content_length, config.max_body_bytes))
     except (web.RequestPayloadError, HttpProcessingError):
