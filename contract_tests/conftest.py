@@ -107,7 +107,7 @@ def servers(pytestconfig: pytest.Config) -> Iterator[Servers]:
 def target(request: pytest.FixtureRequest, servers: Servers) -> Target:
     name = request.param
     if name in LIVE and not os.environ.get("MISTRAL_API_KEY"):
-        pytest.skip("live target: set MISTRAL_API_KEY (make contract-live) to run against api.mistral.ai")
+        pytest.skip("no MISTRAL_API_KEY: live targets run with make contract-live")
     return servers.get(name)
 
 

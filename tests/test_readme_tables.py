@@ -39,3 +39,13 @@ def test_the_readme_config_example_is_a_config_the_shim_accepts(tmp_path: Path) 
     assert config.aliases["gpt-4o-mini"] == "mistral-small-latest"
     assert (config.timeout, config.retries, config.unsupported) == (120.0, 2, "drop")
     assert config.client_keys == frozenset({"team-key"})
+
+
+def test_the_readme_matrix_summary_is_that_of_the_committed_matrix() -> None:
+    from contract_tests.matrix import README_END, README_START, readme_summary
+
+    matrix = (ROOT / "contract_tests" / "MATRIX.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block.strip() == readme_summary(matrix).strip(), "run `make matrix` and commit both files"
+    assert "⛔" in block and "✅" in block, "the summary shows neither what works nor what breaks"
