@@ -36,6 +36,8 @@ OPENAI_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", r"/v1/models"): ("ListModelsResponse", None),
     ("GET", r"/v1/models/[^/]+"): ("Model", None),
 }
+PASSED_THROUGH = re.compile(r"/v1/ocr|/mistral(?P<path>/v1/.+)")
+"""What the shim passes to Mistral untranslated: its answers (and errors) are Mistral's on every target."""
 MISTRAL_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("POST", r"/v1/chat/completions"): ("ChatCompletionResponse", "CompletionChunk"),
     ("POST", r"/v1/fim/completions"): ("FIMCompletionResponse", "CompletionChunk"),
@@ -74,7 +76,8 @@ class Verdict:
 
 
 class Oracle:
-    """Judges complete response bodies for one target: OpenAI's spec behind the shim, Mistral's without."""
+    """Judges complete response bodies for one target: OpenAI's spec behind the shim, Mistral's without
+    (and for what the shim passes through untranslated)."""
 
     def __init__(self, openai_protocol: bool) -> None:
         self.openai_protocol = openai_protocol
@@ -85,15 +88,16 @@ class Oracle:
         verdict, self.verdict = self.verdict, Verdict()
         return verdict
 
-    def _schemas(self, method: str, path: str) -> tuple[str, str | None] | None:
-        routes = OPENAI_ROUTES if self.openai_protocol else MISTRAL_ROUTES
+    @staticmethod
+    def _schemas(openai: bool, method: str, path: str) -> tuple[str, str | None] | None:
+        routes = OPENAI_ROUTES if openai else MISTRAL_ROUTES
         for (route_method, pattern), schemas in routes.items():
             if method == route_method and re.fullmatch(pattern, path):
                 return schemas
         return None
 
-    def _check(self, schema: str, body: Any, where: str) -> None:
-        if self.openai_protocol:
+    def _check(self, openai: bool, schema: str, body: Any, where: str) -> None:
+        if openai:
             errors = openai_wire_validator(schema)(_openai_body(schema, body))
         else:
             errors = mistral_response_validator(schema)(body)
@@ -104,15 +108,19 @@ class Oracle:
         """Validate one complete answer; error answers are judged against OpenAI's ErrorResponse."""
         if not self.enabled:
             return
-        where = f"{request.method} {request.url.path} -> {response.status_code}"
+        path = request.url.path
+        where = f"{request.method} {path} -> {response.status_code}"
+        openai = self.openai_protocol
+        if (passed := PASSED_THROUGH.fullmatch(path)) is not None:
+            openai, path = False, passed["path"] or path
         if response.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
         kind = response.headers.get("content-type", "")
         if response.status_code >= 400:
-            if self.openai_protocol and "json" in kind:
-                self._check("ErrorResponse", _json(raw, where, self.verdict), where)
+            if openai and "json" in kind:
+                self._check(openai, "ErrorResponse", _json(raw, where, self.verdict), where)
             return
-        schemas = self._schemas(request.method, request.url.path)
+        schemas = self._schemas(openai, request.method, path)
         if schemas is None or response.status_code != 200:
             return
         answer, event = schemas
@@ -121,12 +129,12 @@ class Oracle:
                 if data == "[DONE]":
                     continue
                 payload = _json(data.encode(), f"{where} event {index}", self.verdict)
-                if isinstance(payload, dict) and "error" in payload and self.openai_protocol:
-                    self._check("ErrorResponse", payload, f"{where} event {index}")
+                if isinstance(payload, dict) and "error" in payload and openai:
+                    self._check(openai, "ErrorResponse", payload, f"{where} event {index}")
                 elif event is not None:
-                    self._check(event, payload, f"{where} event {index}")
+                    self._check(openai, event, payload, f"{where} event {index}")
         elif "json" in kind:
-            self._check(answer, _json(raw, where, self.verdict), where)
+            self._check(openai, answer, _json(raw, where, self.verdict), where)
 
     def transport(self) -> httpx.HTTPTransport:
         return _SyncTee(self)

@@ -147,14 +147,19 @@ def test_mistral_fields_sent_through_extra_body_work_everywhere(client: OpenAI) 
 # --- length, stop sequences, several choices ----------------------------------------------------------------
 
 
+def assert_cut_at(reply: Any, limit: int) -> None:
+    """The answer stopped for length, within ``limit`` completion tokens."""
+    answer_text(reply, finish="length")
+    assert reply.usage is not None
+    assert 0 < reply.usage.completion_tokens <= limit
+
+
 @pytest.mark.feature("Chat", "max_tokens")
 def test_max_tokens_cuts_the_answer(client: OpenAI) -> None:
     reply = client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "Write a long story about a cat."}], max_tokens=5
     )
-    answer_text(reply, finish="length")
-    assert reply.usage is not None
-    assert 0 < reply.usage.completion_tokens <= 5
+    assert_cut_at(reply, 5)
 
 
 @pytest.mark.feature("Chat", "max_completion_tokens")
@@ -166,9 +171,7 @@ def test_max_completion_tokens_cuts_the_answer(client: OpenAI, breaks: Breaks) -
             messages=[{"role": "user", "content": "Write a long story about a cat."}],
             max_completion_tokens=5,
         )
-        answer_text(reply, finish="length")
-        assert reply.usage is not None
-        assert 0 < reply.usage.completion_tokens <= 5
+        assert_cut_at(reply, 5)
     if broken is not None:
         assert refusals(broken.value) == extra_forbidden("max_completion_tokens")
 
@@ -181,9 +184,7 @@ async def test_max_completion_tokens_cuts_the_answer_async(aclient: AsyncOpenAI,
             messages=[{"role": "user", "content": "Write a long story about a dog."}],
             max_completion_tokens=4,
         )
-        answer_text(reply, finish="length")
-        assert reply.usage is not None
-        assert 0 < reply.usage.completion_tokens <= 4
+        assert_cut_at(reply, 4)
     if broken is not None:
         assert refusals(broken.value) == extra_forbidden("max_completion_tokens")
 

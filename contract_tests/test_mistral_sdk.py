@@ -16,9 +16,6 @@ import base64
 import io
 import json
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from itertools import pairwise
@@ -31,8 +28,10 @@ from mistralai.client import errors as mistral_errors
 from mistralai.client.utils import BackoffStrategy, RetryConfig
 
 from contract_tests.conftest import TIMEOUT
+from contract_tests.mistral_scenarios import WEATHER
 from contract_tests.oracle import Oracle
 from contract_tests.targets import KEY, Target
+from tests.hardening_support import mock_process
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
 
@@ -40,14 +39,6 @@ CHAT = "mistral-small-latest"
 FIM = "codestral-latest"
 HELLO = [{"role": "user", "content": "Say hello."}]
 ASK = [{"role": "user", "content": "What's the weather in Paris?"}]
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 MISTRAL_ID = re.compile(r"^[0-9a-f]{32}$")
 TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
 
@@ -275,33 +266,10 @@ def test_the_sdks_retries_honour_retry_after(
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m mockserver serve`` in its own process on a free loopback port; stopped at the end."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--api-key", KEY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"mistral-mock serve did not start:\n{output}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with mock_process(["--api-key", KEY], tmp_path_factory.mktemp("served")) as mock:
+        yield mock.url
 
 
 @pytest.fixture

@@ -29,11 +29,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -45,8 +44,8 @@ from schemathesis import GenerationMode
 
 from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
-from contract_tests.real_traffic import mistral_mock_command
 from contract_tests.targets import Servers, Target
+from tests.hardening_support import mock_process
 from tests.spec import mistral_response_validator, mistral_spec, openai_spec
 
 EXAMPLES = 100
@@ -422,26 +421,11 @@ def test_shim_refuses_a_content_part_whose_type_is_not_a_string(kind: Any, shim:
 
 
 @pytest.fixture
-def lone_mock() -> Iterator[str]:
+def lone_mock(tmp_path: Path) -> Iterator[str]:
     """A synthetic mock in its own process (``mistral-mock serve``), stopped after the test: a request
     that makes it work for minutes must not slow every other test of the session."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [*mistral_mock_command(), "serve", "--port", str(port), "--api-key", "KEY"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+    with mock_process(["--api-key", "KEY"], tmp_path) as mock:
+        yield mock.url
 
 
 @pytest.mark.column("mock")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,29 @@ def test_the_oracle_leaves_unfinished_events_and_unknown_routes_alone() -> None:
     """A stream the client stopped reading mid-event, and routes with no schema, are not judged."""
     cut = _sse(OPENAI_CHUNK)[: -len("data: [DONE]\n\n")] + b'data: {"id": 1'
     assert _judge(True, cut, kind="text/event-stream") == (1, [])
-    assert _judge(True, {"pages": "not a list"}, path="/v1/ocr") == (0, [])
+    assert _judge(True, {"data": "not a list"}, path="/v1/files", method="GET") == (0, [])
+
+
+@ORACLE
+@pytest.mark.parametrize("path", ["/v1/ocr", "/mistral/v1/ocr"])
+def test_what_the_shim_passes_through_is_judged_as_mistrals(path: str) -> None:
+    """OCR goes through the shim untranslated: Mistral's spec judges it, answers and errors alike."""
+    judged, problems = _judge(True, {"pages": "not a list"}, path=path)
+    assert judged == 1 and any("OCRResponse" in problem for problem in problems), problems
+    mistral_error = {"object": "error", "message": "bad pages", "type": "invalid_request_error"}
+    assert _judge(True, mistral_error, path=path, status=400) == (0, [])
+
+
+def _chat_server(answer: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Iterator[str]:
+    """A loopback server whose chat completions route answers with ``answer``."""
+
+    def make() -> web.Application:
+        app = web.Application()
+        app.router.add_post(CHAT, answer)
+        return app
+
+    with ServerThread(make) as url:
+        yield url
 
 
 @pytest.fixture
@@ -228,13 +250,7 @@ def lenient_server() -> Iterator[str]:
     async def answer(request: web.Request) -> web.Response:
         return web.json_response(body)
 
-    def make() -> web.Application:
-        app = web.Application()
-        app.router.add_post(CHAT, answer)
-        return app
-
-    with ServerThread(make) as url:
-        yield url
+    yield from _chat_server(answer)
 
 
 @ORACLE
@@ -268,13 +284,7 @@ def lenient_stream() -> Iterator[str]:
         await response.write_eof()
         return response
 
-    def make() -> web.Application:
-        app = web.Application()
-        app.router.add_post(CHAT, answer)
-        return app
-
-    with ServerThread(make) as url:
-        yield url
+    yield from _chat_server(answer)
 
 
 def _stream_verdict(verdict: Any) -> None:

@@ -2,7 +2,8 @@
 
 Keys are kept out by construction (the line is built from the ledger, which holds no header), and, as a
 second guard for every other log line (aiohttp's, a traceback's, a body logged with ``--log-bodies``),
-``Redactor`` scrubs the configured keys and any bearer token from each record before it is written.
+``Redactor`` (the mock's, ``mockserver/logs.py``) scrubs the configured keys and any bearer token from each
+record before it is written.
 
 Where the lines go: through the ``shim.access`` logger, so a host process's logging setup (and pytest's
 caplog) sees them, except when the shim set logging up itself (``configure``, as ``mistral-shim serve`` and
@@ -12,7 +13,6 @@ for a small answer (bench/README.md, "Shim").
 """
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Iterable
@@ -20,34 +20,12 @@ from typing import Any, TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
 
+from mockserver.logs import Redactor
 from shim import jsonio
 from shim.state import Ledger
 
 log = logging.getLogger("shim.access")
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 LOG_BODY_LIMIT = 64 * 1024
-
-
-class Redactor(logging.Filter):
-    """Replaces the given secrets and any ``Bearer <token>`` in a record's final message with ``***``."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return _BEARER.sub(r"\1***", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = self.scrub(message), None
-        if record.exc_text:
-            record.exc_text = self.scrub(record.exc_text)
-        return True
 
 
 class MalformedHTTP(logging.Filter):

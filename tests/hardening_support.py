@@ -8,7 +8,6 @@ percent-encoded).
 
 import json
 import socket
-import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tests.shim_support import ROOT, Served, child_env, free_port, wait_healthy
+from tests.shim_support import Served, served_process
 
 
 def _forms(key: str) -> set[bytes]:
@@ -53,32 +52,9 @@ def mock_process(
     args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None, log_level: str = "INFO"
 ) -> Iterator[Served]:
     """``python -m mockserver serve ARGS`` on a free port; stdout and stderr go to a file (``.output()``)."""
-    port = free_port()
-    log = tmp_path / f"mock-{port}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mockserver",
-                "serve",
-                "--port",
-                str(port),
-                "--log-level",
-                log_level,
-                *args,
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=child_env() if env is None else env,
-            cwd=ROOT,
-        )
-    served = Served(f"http://127.0.0.1:{port}", process, log)
-    try:
-        wait_healthy(served.url, process)
+    command = [sys.executable, "-m", "mockserver", "serve", "--log-level", log_level, *args]
+    with served_process(command, tmp_path, "mock", env) as served:
         yield served
-    finally:
-        served.stop()
 
 
 def raw_request(url: str, head: bytes, body: bytes = b"", timeout: float = 30) -> tuple[int, bytes]:

@@ -210,14 +210,23 @@ def shim_process(
     args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None, module: bool = False
 ) -> Iterator[Served]:
     """``mistral-shim serve ARGS`` (or ``python -m shim serve ARGS``) on a free port, output to a file."""
-    port = free_port()
     launcher = (
         [sys.executable, "-m", "shim"] if module else [str(Path(sys.executable).parent / "mistral-shim")]
     )
-    log = tmp_path / f"shim-{port}.log"
+    with served_process([*launcher, "serve", *args], tmp_path, "shim", env) as served:
+        yield served
+
+
+@contextmanager
+def served_process(
+    command: Sequence[str], tmp_path: Path, name: str, env: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """``COMMAND --port <free port>`` as its own process, output to a file, until ``/health`` answers."""
+    port = free_port()
+    log = tmp_path / f"{name}-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*launcher, "serve", "--port", str(port), *args],
+            [*command, "--port", str(port)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=child_env() if env is None else env,
