@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.catalogue import lookup
+from mistral_wire.contract.catalogue import lookup
 
 MISTRAL_TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
 """The only tool-call ids Mistral accepts back; the shim maps every other id onto one of these."""

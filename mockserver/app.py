@@ -17,10 +17,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mockserver import faults, ids, logs, sse
-from mockserver.config import MockConfig
-from mockserver.contract import catalogue
-from mockserver.contract.errors import (
+from mistral_wire.contract import catalogue
+from mistral_wire.contract.errors import (
     JSON,
     MistralError,
     body_too_large,
@@ -33,6 +31,9 @@ from mockserver.contract.errors import (
     unauthorized,
     unparseable_body,
 )
+from mistral_wire.scrub import REDACTED
+from mockserver import faults, ids, logs, sse
+from mockserver.config import MockConfig
 from mockserver.endpoints import POST_ROUTES, Outcome
 from mockserver.ratelimit import RateLimiter
 from mockserver.synthetic import chat as chat_synth
@@ -141,7 +142,7 @@ def _log_access(request: web.Request, response: web.StreamResponse | None, start
 def _logged_path(request: web.Request) -> str:
     """The path for a log line, without the caller's key (a client may put anything in a path)."""
     key = request.get(API_KEY) or request.headers.get("Authorization", "").partition(" ")[2].strip()
-    return request.path.replace(key, logs.REDACTED) if len(key) >= 4 else request.path
+    return request.path.replace(key, REDACTED) if len(key) >= 4 else request.path
 
 
 def _cut_if_asked(request: web.Request, response: web.StreamResponse) -> None:
@@ -306,7 +307,8 @@ async def _stream(
 
 async def _warm(app: web.Application) -> None:
     """Load the tokenizer and the prose corpus in a thread, so startup does not wait for them (~1.2 s)."""
-    from mockserver.synthetic import prose, tokens
+    from mistral_wire import tokens
+    from mockserver.synthetic import prose
 
     def load() -> None:
         tokens.raw_tokenizer("tekken")

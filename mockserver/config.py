@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mockserver.contract.errors import RateLimitShape, ValidationShape
+from mistral_wire.contract.errors import RateLimitShape, ValidationShape
 
 Mode = Literal["synthetic", "record", "replay", "auto"]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import semantics
-from mockserver.contract.parsing import parse_request
-from mockserver.contract.requests import (
+from mistral_wire.contract import semantics
+from mistral_wire.contract.parsing import parse_request
+from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,

@@ -10,7 +10,7 @@ instead of the application's ``rate_limited`` envelope; ``shape=app`` asks for t
 from dataclasses import dataclass
 from typing import get_args
 
-from mockserver.contract.errors import MistralError, RateLimitShape, invalid_request
+from mistral_wire.contract.errors import MistralError, RateLimitShape, invalid_request
 
 HEADER = "x-mock-fault"
 

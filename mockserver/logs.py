@@ -14,13 +14,12 @@ configured keys and any ``Bearer <token>``. aiohttp logs a request it cannot eve
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterable
 
+from mistral_wire.scrub import Redactor
+
 log = logging.getLogger("mockserver.access")
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
-REDACTED = "***"
 # Status of a request whose client went away before the answer was complete (nginx's convention).
 CLIENT_CLOSED = 499
 
@@ -38,27 +37,6 @@ def access(method: str, path: str, status: int, correlation_id: str, request_id:
         "ms": round((time.monotonic() - started) * 1000, 1),
     }
     log.info(json.dumps(line, ensure_ascii=True))
-
-
-class Redactor(logging.Filter):
-    """Replaces the given secrets and any ``Bearer <token>`` in a record's message and traceback."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return _BEARER.sub(r"\1" + REDACTED, text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = self.scrub(record.getMessage()), None
-        if record.exc_text:
-            record.exc_text = self.scrub(record.exc_text)
-        return True
 
 
 class FramingErrors(logging.Filter):

@@ -15,55 +15,15 @@ not run the process. That last millisecond costs CPU, which is why synthetic str
 """
 
 import asyncio
-import json
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from aiohttp import web
 
-CONTENT_TYPE = "text/event-stream; charset=utf-8"
-DONE = b"data: [DONE]\n\n"
+from mistral_wire import sse as wire_sse
 
-
-def encode(event: Any) -> bytes:
-    return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-
-
-class DataLines:
-    """Reads an SSE byte stream incrementally: bytes in, the complete events' ``data`` payloads out.
-
-    Both the recorder and the shim read upstream streams with it, so an event split across network reads,
-    ``\r\n`` line ends and multi-line ``data:`` fields are handled in one place.
-    """
-
-    def __init__(self) -> None:
-        self._pending = b""
-
-    def feed(self, data: bytes) -> list[str]:
-        self._pending += data.replace(b"\r\n", b"\n")
-        found = []
-        while b"\n\n" in self._pending:
-            block, self._pending = self._pending.split(b"\n\n", 1)
-            payload = _payload(block)
-            if payload is not None:
-                found.append(payload)
-        return found
-
-    def close(self) -> list[str]:
-        """What is left when the stream ends: an event without its final blank line, if any."""
-        block, self._pending = self._pending, b""
-        payload = _payload(block) if block.strip() else None
-        return [payload] if payload is not None else []
-
-    @property
-    def partial(self) -> bool:
-        """Whether the stream stopped in the middle of an event."""
-        return bool(self._pending.strip())
-
-
-def _payload(block: bytes) -> str | None:
-    lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
-    return b"\n".join(lines).decode("utf-8", "replace") if lines else None
+CONTENT_TYPE = wire_sse.CONTENT_TYPE
+DONE = wire_sse.DONE
+encode = wire_sse.encode
 
 
 class Disconnected(Exception):

@@ -20,8 +20,8 @@ from typing import Any, TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mockserver.logs import Redactor
-from shim import jsonio
+from mistral_wire import jsonio
+from mistral_wire.scrub import Redactor
 from shim.state import Ledger
 
 log = logging.getLogger("shim.access")

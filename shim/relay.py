@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from mockserver.sse import DataLines
-from shim import jsonio
+from mistral_wire import jsonio
+from mistral_wire.sse import DataLines
 from shim.accesslog import LOG_BODY_LIMIT
 from shim.state import CONFIG, LEDGER
 from shim.translate.problem import OpenAIError, server_error

@@ -13,7 +13,7 @@ only walked when the body holds more brackets than the limit.
 
 from typing import Any
 
-from shim import jsonio
+from mistral_wire import jsonio
 from shim.translate.problem import OpenAIError
 
 JSON_HINT = "Send a JSON object, encoded as UTF-8, with 'Content-Type: application/json'."

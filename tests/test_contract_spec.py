@@ -1,6 +1,6 @@
 """The contract models agree with Mistral's published spec, model by model and field by field.
 
-``mockserver/contract`` is the single statement of what Mistral accepts; the mock validates with it and
+``mistral_wire/contract`` is the single statement of what Mistral accepts; the mock validates with it and
 the shim asks it which fields exist. This holds every model reachable from the four request bodies against
 the component schema of the same name in ``../shared/specs/mistral-openapi.yaml``: the field names, which
 are required, the JSON type families of each field, the models nested in each field, and whether unknown
@@ -18,7 +18,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from mockserver.contract.requests import (
+from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,

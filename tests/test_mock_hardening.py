@@ -15,14 +15,14 @@ import httpx2 as httpx
 import pytest
 from pydantic import BaseModel
 
-from mockserver.cli import _parser, config_from_args
-from mockserver.contract.errors import dumps
-from mockserver.contract.requests import (
+from mistral_wire.contract.errors import dumps
+from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,
     OCRRequest,
 )
+from mockserver.cli import _parser, config_from_args
 from tests.conftest import AUTH
 from tests.hardening_support import BODIES, PARSE, mistral_error, raw_request, strict_json
 

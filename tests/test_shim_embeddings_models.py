@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from mockserver.contract.catalogue import lookup
-from mockserver.contract.requests import EmbeddingRequest
-from mockserver.synthetic import tokens
+from mistral_wire import tokens
+from mistral_wire.contract.catalogue import lookup
+from mistral_wire.contract.requests import EmbeddingRequest
 from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
 from shim.translate import embeddings, models
 from shim.translate.context import Options

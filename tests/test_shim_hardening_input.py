@@ -20,7 +20,7 @@ import pytest
 from openai import OpenAI
 from pydantic import BaseModel, ValidationError
 
-from mockserver.contract.requests import ChatCompletionRequest, EmbeddingRequest
+from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
 from shim.config import MAX_JSON_DEPTH, ConfigError, ShimConfig
 from shim.translate import completions, embeddings, fieldtypes, params
 from tests.conftest import AUTH, KEY

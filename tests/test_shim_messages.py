@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from mockserver.contract import semantics
-from mockserver.contract.errors import MistralError
-from mockserver.contract.requests import ChatCompletionRequest
+from mistral_wire.contract import semantics
+from mistral_wire.contract.errors import MistralError
+from mistral_wire.contract.requests import ChatCompletionRequest
 from shim.translate import ids, messages, params
 from shim.translate.context import Options
 

@@ -2,7 +2,7 @@
 
 Two oracles keep the tables honest. OpenAI's spec (``../shared/specs/openai-openapi.yaml``) says which
 fields a table must cover, and no more. Mistral's own contract models, the ones the mock validates with
-(``mockserver.contract.requests``), say whether a translated body would be accepted: there is no second
+(``mistral_wire.contract.requests``), say whether a translated body would be accepted: there is no second
 list of Mistral's fields anywhere in the tests.
 """
 
@@ -13,8 +13,8 @@ import pytest
 from openai import OpenAI, pydantic_function_tool
 from pydantic import BaseModel
 
-from mockserver.contract import semantics
-from mockserver.contract.requests import ChatCompletionRequest, FIMCompletionRequest
+from mistral_wire.contract import semantics
+from mistral_wire.contract.requests import ChatCompletionRequest, FIMCompletionRequest
 from shim.translate import completions, embeddings, params, table
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError

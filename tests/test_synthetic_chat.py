@@ -7,11 +7,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from mockserver.contract.errors import MistralError
+from mistral_wire import tokens
+from mistral_wire.contract.errors import MistralError
 from mockserver.endpoints import chat as chat_endpoint
 from mockserver.endpoints import fim as fim_endpoint
 from mockserver.synthetic import chat as synth
-from mockserver.synthetic import tokens
 
 WEATHER = {
     "type": "function",

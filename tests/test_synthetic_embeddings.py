@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mockserver.contract.errors import MistralError
+from mistral_wire.contract.errors import MistralError
 from mockserver.endpoints import embeddings
 
 

@@ -11,8 +11,8 @@ import pypdf
 import pytest
 from PIL import Image
 
-from mockserver.contract.errors import MistralError
-from mockserver.contract.requests import OCRRequest
+from mistral_wire.contract.errors import MistralError
+from mistral_wire.contract.requests import OCRRequest
 from mockserver.synthetic import pdf
 from mockserver.synthetic.ocr import answer
 

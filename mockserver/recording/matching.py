@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel
 
-from mockserver.contract.requests import (
+from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,

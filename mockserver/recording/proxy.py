@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver import sse
+from mistral_wire.sse import DataLines
 from mockserver.recording.model import Body, Event, Recording, event_data
 
 HOP_BY_HOP = frozenset(
@@ -33,7 +33,7 @@ class EventSplitter:
 
     def __init__(self, started: float) -> None:
         self.started = started
-        self.lines = sse.DataLines()
+        self.lines = DataLines()
         self.events: list[Event] = []
 
     def feed(self, data: bytes) -> None:

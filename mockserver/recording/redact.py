@@ -8,10 +8,9 @@ the file name, which is made from the scrubbed recording).
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-REDACTED = "<redacted>"
+from mistral_wire.scrub import scrub
 
 REQUEST_HEADERS = ("content-type", "accept")
 RESPONSE_HEADERS = (
@@ -47,26 +46,3 @@ def query(query_string: str, secrets: Iterable[str] = ()) -> str:
     """The query without parameters named like credentials, and with every secret replaced in the rest."""
     pairs = parse_qsl(query_string, keep_blank_values=True)
     return urlencode([scrub((k, v), secrets) for k, v in pairs if not is_credential(k)])
-
-
-def scrub(value: Any, secrets: Iterable[str]) -> Any:
-    """``value`` with every secret replaced, in strings and keys at any depth."""
-    secrets = [s for s in secrets if s and len(s) >= 4]
-    if not secrets:
-        return value
-    return _scrub(value, secrets)
-
-
-def _scrub(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_scrub(v, secrets) for v in value)
-    return value

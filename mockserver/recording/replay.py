@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
+from mistral_wire.contract.errors import MistralError, envelope
 from mockserver import sse
-from mockserver.contract.errors import MistralError, envelope
 from mockserver.recording.model import Recording
 
 MISS_STATUS = 404  # a 4xx that SDKs do not retry, unlike 408, 409, 429 and 5xx

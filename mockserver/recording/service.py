@@ -101,7 +101,7 @@ class RecordingService:
                 request, raw, self._session, self.config.upstream, self.config.upstream_key, tracing
             )
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            from mockserver.contract.errors import MistralError, envelope
+            from mistral_wire.contract.errors import MistralError, envelope
 
             message = f"Upstream {self.config.upstream} could not be reached: {exc.__class__.__name__}"
             raise MistralError(502, envelope(message, "upstream_unreachable", None)) from None

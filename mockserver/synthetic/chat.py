@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract import messages
-from mockserver.contract.catalogue import Family, lookup
-from mockserver.contract.requests import ChatCompletionRequest
-from mockserver.synthetic import prose, schema_values, seeds, tokens, tool_plan
+from mistral_wire import tokens
+from mistral_wire.contract import messages
+from mistral_wire.contract.catalogue import Family, lookup
+from mistral_wire.contract.requests import ChatCompletionRequest
+from mockserver.synthetic import prose, schema_values, seeds, tool_plan
 from mockserver.synthetic.prompt import prompt_tokens
 
 PADDING_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from mockserver.contract.catalogue import Family
-from mockserver.contract.errors import invalid_request
-from mockserver.contract.requests import EmbeddingRequest
-from mockserver.synthetic import seeds, tokens
+from mistral_wire import tokens
+from mistral_wire.contract.catalogue import Family
+from mistral_wire.contract.errors import invalid_request
+from mistral_wire.contract.requests import EmbeddingRequest
+from mockserver.synthetic import seeds
 
 BATCH_TOKEN_LIMIT = 16384
 

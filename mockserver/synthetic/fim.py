@@ -7,9 +7,10 @@ like a completion. The answer uses the chat completion shape, as Mistral's FIM e
 
 import random
 
-from mockserver.contract.catalogue import Family
-from mockserver.contract.requests import FIMCompletionRequest
-from mockserver.synthetic import seeds, tokens
+from mistral_wire import tokens
+from mistral_wire.contract.catalogue import Family
+from mistral_wire.contract.requests import FIMCompletionRequest
+from mockserver.synthetic import seeds
 from mockserver.synthetic.chat import Answer, Choice, apply_limits, served_model
 
 _NAMES = ("value", "total", "items", "result", "count", "index", "name", "data", "buffer", "offset")

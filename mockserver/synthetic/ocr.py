@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 from faker import Faker
 
-from mockserver.contract.chunks import FileChunk, ImageURLChunk
-from mockserver.contract.errors import invalid_request
-from mockserver.contract.requests import OCRRequest
-from mockserver.contract.tools import ResponseFormat
+from mistral_wire.contract.chunks import FileChunk, ImageURLChunk
+from mistral_wire.contract.errors import invalid_request
+from mistral_wire.contract.requests import OCRRequest
+from mistral_wire.contract.tools import ResponseFormat
 from mockserver.synthetic import pdf, schema_values
 from mockserver.synthetic.seeds import derive
 

@@ -12,10 +12,10 @@ import json
 import math
 from typing import Any
 
-from mockserver.contract import chunks, messages
-from mockserver.contract.catalogue import Tokenizer
-from mockserver.contract.requests import ChatCompletionRequest
-from mockserver.synthetic import tokens
+from mistral_wire import tokens
+from mistral_wire.contract import chunks, messages
+from mistral_wire.contract.catalogue import Tokenizer
+from mistral_wire.contract.requests import ChatCompletionRequest
 
 _TURN_OVERHEAD = 2  # [INST] … [/INST], [TOOL_RESULTS] … [/TOOL_RESULTS], [SYSTEM_PROMPT] … [/SYSTEM_PROMPT]
 _UNKNOWN_IMAGE = (512, 512)

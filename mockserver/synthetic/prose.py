@@ -10,8 +10,9 @@ import random
 
 from faker import Faker
 
-from mockserver.contract.catalogue import Tokenizer
-from mockserver.synthetic import seeds, tokens
+from mistral_wire import tokens
+from mistral_wire.contract.catalogue import Tokenizer
+from mockserver.synthetic import seeds
 
 CORPUS_SIZE = 600
 

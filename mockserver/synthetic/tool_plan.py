@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import chunks, messages
-from mockserver.contract.requests import ChatCompletionRequest
-from mockserver.contract.tools import Function, Tool, ToolChoice
+from mistral_wire.contract import chunks, messages
+from mistral_wire.contract.requests import ChatCompletionRequest
+from mistral_wire.contract.tools import Function, Tool, ToolChoice
 from mockserver.synthetic import schema_values, seeds
 
 # Words that say nothing about what a function is for.

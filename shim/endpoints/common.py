@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from shim import intake, jsonio, relay, requestbody
+from mistral_wire import jsonio
+from shim import intake, relay, requestbody
 from shim.state import CONFIG, LEDGER, UPSTREAM, Ledger
 from shim.translate import errors
 from shim.translate.context import Options

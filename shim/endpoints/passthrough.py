@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from shim import jsonio
+from mistral_wire import jsonio
 from shim.endpoints import common
 from shim.relay import ClientWriter
 from shim.state import Ledger

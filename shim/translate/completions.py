@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockserver.contract.catalogue import lookup
-from mockserver.contract.requests import ChatCompletionRequest, FIMCompletionRequest
+from mistral_wire.contract.catalogue import lookup
+from mistral_wire.contract.requests import ChatCompletionRequest, FIMCompletionRequest
 from shim.translate.context import Options
 from shim.translate.models import resolve_model
 from shim.translate.problem import OpenAIError

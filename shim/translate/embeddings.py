@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Literal
 
-from mockserver.contract.catalogue import Tokenizer, lookup
-from mockserver.contract.requests import EmbeddingRequest
-from mockserver.synthetic import tokens
+from mistral_wire import tokens
+from mistral_wire.contract.catalogue import Tokenizer, lookup
+from mistral_wire.contract.requests import EmbeddingRequest
 from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
 from shim.translate.context import Options
 from shim.translate.models import resolve_model

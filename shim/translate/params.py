@@ -2,7 +2,7 @@
 
 Mistral answers any key it does not know with a 422, so nothing is forwarded by default: a field reaches
 Mistral only through its row (keep, rename, convert) or because Mistral's own request model declares it
-(``mockserver.contract.ChatCompletionRequest``, the one source of truth for what Mistral accepts, so
+(``mistral_wire.contract.ChatCompletionRequest``, the one source of truth for what Mistral accepts, so
 ``safe_prompt``, ``random_seed``, ``prompt_mode`` and ``guardrails`` sent through ``extra_body`` pass). The
 opposite failure, dropping what Mistral accepts (Portkey and new-api lose ``stop`` and ``response_format``,
 LiteLLM the named ``tool_choice``), is ruled out by ``keep`` rows, each with a test.
@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.catalogue import lookup
-from mockserver.contract.requests import ChatCompletionRequest
+from mistral_wire.contract.catalogue import lookup
+from mistral_wire.contract.requests import ChatCompletionRequest
 from shim.translate import messages as message_translation
 from shim.translate import table
 from shim.translate.context import ChatContext, Options, Translated

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
-from mockserver.contract.catalogue import Tokenizer
+from mistral_wire.contract.catalogue import Tokenizer
 
 _LOADERS = {
     # tekken_240911 is the multimodal tekken vocabulary of the current model generations.

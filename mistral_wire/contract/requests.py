@@ -7,10 +7,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from mockserver.contract.base import Closed
-from mockserver.contract.chunks import DocumentURLChunk, FileChunk, ImageURLChunk
-from mockserver.contract.messages import Message
-from mockserver.contract.tools import (
+from mistral_wire.contract.base import Closed
+from mistral_wire.contract.chunks import DocumentURLChunk, FileChunk, ImageURLChunk
+from mistral_wire.contract.messages import Message
+from mistral_wire.contract.tools import (
     AnyTool,
     GuardrailConfig,
     Prediction,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from mockserver.contract.base import Closed
+from mistral_wire.contract.base import Closed
 
 ImageDetail = Literal["low", "auto", "high"]
 BuiltInConnectors = Literal[

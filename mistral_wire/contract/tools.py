@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from mockserver.contract.base import Closed, Open
+from mistral_wire.contract.base import Closed, Open
 
 
 class Function(Closed):

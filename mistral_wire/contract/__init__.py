@@ -4,8 +4,8 @@ The mock validates every request with these models, and the shim asks the same m
 knows. There is deliberately no second list anywhere else.
 """
 
-from mockserver.contract.errors import MistralError
-from mockserver.contract.requests import (
+from mistral_wire.contract.errors import MistralError
+from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,

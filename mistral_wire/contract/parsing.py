@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from mockserver.contract.errors import unparseable_body, validation_failed
+from mistral_wire.contract.errors import unparseable_body, validation_failed
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -1,4 +1,10 @@
-"""JSON in and out of the shim: orjson on the hot path, the standard library where orjson says no.
+"""JSON in and out of both servers: one codec, two ways of writing.
+
+``dumps``/``loads`` are the fast path (orjson), for the shim, which parses and writes every body and event
+it relays. ``compact`` writes what Mistral's own server writes (Python's ``json`` with compact separators
+and raw UTF-8), byte for byte: the mock's answers and refusals, recorded bodies and SSE events must equal
+the live API's bytes, and orjson formats small floats differently (``0.000046`` and ``1e-7`` where Python
+writes ``4.6e-05`` and ``1e-07``). ``canonical`` (sorted keys) is for hashing a request.
 
 Every request is parsed and written twice (the client's body and Mistral's answer), every stream event
 once each way, and every request logs a JSON line; with the standard library that was a tenth of the
@@ -85,6 +91,30 @@ def _first_lone_surrogate(value: Any) -> str | None:
         elif isinstance(node, list):
             stack.extend(node)
     return None
+
+
+def compact(value: Any) -> str:
+    """Mistral's compact JSON as text: no spaces, raw UTF-8, keys in insertion order."""
+    return _ENCODER.encode(value)
+
+
+def compact_bytes(value: Any) -> bytes:
+    """``compact`` as bytes. A string with a lone surrogate (which JSON's ``\\ud800`` escape can smuggle
+    in, and an error message may echo back) has no UTF-8 form: such a value is written with ASCII escapes
+    instead, still valid JSON."""
+    text = _ENCODER.encode(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(value).encode()
+
+
+def canonical(value: Any) -> bytes:
+    """Sorted keys, compact, UTF-8 (lone surrogates passed through): the same bytes for the same JSON
+    whatever its key order or spacing, for hashing a request into a seed or a recording key."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 def dumps(value: Any) -> bytes:

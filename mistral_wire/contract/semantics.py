@@ -26,11 +26,11 @@ from mistral_common.protocol.instruct import messages as mc_messages
 from mistral_common.protocol.instruct import tool_calls as mc_tools
 from mistral_common.protocol.instruct.validator import MistralRequestValidatorV11, ValidationMode
 
-from mockserver.contract import chunks, messages
-from mockserver.contract.catalogue import Family, lookup
-from mockserver.contract.errors import MistralError, envelope, invalid_model, invalid_request
-from mockserver.contract.requests import ChatCompletionRequest
-from mockserver.contract.tools import Tool
+from mistral_wire.contract import chunks, messages
+from mistral_wire.contract.catalogue import Family, lookup
+from mistral_wire.contract.errors import MistralError, envelope, invalid_model, invalid_request
+from mistral_wire.contract.requests import ChatCompletionRequest
+from mistral_wire.contract.tools import Tool
 
 MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
 FUNCTION_CALL = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mockserver.contract.base import Closed
-from mockserver.contract.chunks import ContentChunk, SystemContentChunk
+from mistral_wire.contract.base import Closed
+from mistral_wire.contract.chunks import ContentChunk, SystemContentChunk
 
 
 class FunctionCall(Closed):
