@@ -42,7 +42,7 @@ from mockserver.recording.model import Body
 from mockserver.recording.store import endpoint_name, file_stem
 from mockserver.serving import ServerThread
 from shim.app import create_app as create_shim
-from shim.config import ShimConfig
+from shim.settings import ShimSettings
 from tests.spec import shared_dir
 
 KEY = "real-traffic-key"
@@ -203,7 +203,7 @@ class Layers:
                 api_keys=frozenset({KEY}),
             )
             mock = self._serve(lambda: create_mock(config))
-            shim = self._serve(lambda: create_shim(ShimConfig(upstream=mock)))
+            shim = self._serve(lambda: create_shim(ShimSettings(upstream=mock)))
             self._urls[layer] = (shim, mock)
         return self._urls[layer]
 

@@ -23,7 +23,7 @@ from mockserver.app import create_app as create_mock
 from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
 from shim.app import create_app as create_shim
-from shim.config import ShimConfig
+from shim.settings import ShimSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = Path(os.environ.get("CONTRACT_RECORDINGS") or ROOT / "recordings" / "contract")
@@ -86,7 +86,7 @@ class Servers:
         return self._serve(lambda: create_mock(config))
 
     def _shim(self, upstream: str, **settings: object) -> str:
-        config = ShimConfig(upstream=upstream, **settings)  # type: ignore[arg-type]
+        config = ShimSettings(upstream=upstream, **settings)  # type: ignore[arg-type]
         return self._serve(lambda: create_shim(config))
 
     def _start(self, name: str) -> Target:

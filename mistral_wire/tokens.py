@@ -1,66 +1,103 @@
 """Token counts and token-sized pieces, from Mistral's own tokenizers (mistral-common, shipped offline).
 
-Tokenizers load lazily (a tekken vocabulary takes about 0.9 s), so the server starts fast; ``warm()``
-loads them ahead of the first request. Loads are single-flight: a request that needs a tokenizer the
-background warm-up is still loading waits for that load instead of starting a second one.
+A tekken vocabulary takes about 0.7-0.9 s to load, on the CPU: done on the event loop, it would stall every
+stream in flight. So nothing here loads at import (not even mistral-common), servers start the loads in a
+thread at startup (``warm_in_background``), and a request that needs a tokenizer awaits ``ready(kind)``,
+which waits for that load in a thread rather than on the loop. The counting functions themselves are
+synchronous, for code that runs after ``ready``. Loads are single-flight: a request that needs a tokenizer
+the warm-up is still loading waits for that load instead of starting a second one.
 """
 
+import asyncio
 import codecs
 import functools
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import Any, Generic, TypeVar, get_args
 
 from mistral_wire.contract.catalogue import Tokenizer
 
-_LOADERS = {
-    # tekken_240911 is the multimodal tekken vocabulary of the current model generations.
-    "tekken": lambda: MistralTokenizer.v3(is_tekken=True, is_mm=True),
-    "spm-v1": MistralTokenizer.v1,
-    "spm-v3": MistralTokenizer.v3,
-}
+KINDS: tuple[Tokenizer, ...] = get_args(Tokenizer)
 
 
+def _load(kind: Tokenizer) -> Any:
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    if kind == "tekken":  # tekken_240911, the multimodal vocabulary of the current model generations
+        return MistralTokenizer.v3(is_tekken=True, is_mm=True)
+    return MistralTokenizer.v1() if kind == "spm-v1" else MistralTokenizer.v3()
+
+
+K = TypeVar("K")
 T = TypeVar("T")
 
 
-def single_flight(function: Callable[[Any], T]) -> Callable[[Any], T]:
+class single_flight(Generic[K, T]):  # lower case: used as a decorator, like functools.cache
     """``functools.cache`` for one-argument loaders, safe when several threads ask at once.
 
     ``functools.cache`` lets two threads that miss at the same time both run the loader; here the second
     waits for the first and gets its result.
     """
-    done: dict[Any, T] = {}
-    locks: dict[Any, threading.Lock] = {}
-    guard = threading.Lock()
 
-    @functools.wraps(function)
-    def cached(key: Any) -> T:
+    def __init__(self, function: Callable[[K], T]) -> None:
+        functools.update_wrapper(self, function)
+        self._function = function
+        self._done: dict[K, T] = {}
+        self._locks: dict[K, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, key: K) -> T:
         try:
-            return done[key]
+            return self._done[key]
         except KeyError:
             pass
-        with guard:
-            lock = locks.setdefault(key, threading.Lock())
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in done:
-                done[key] = function(key)
-            return done[key]
+            if key not in self._done:
+                self._done[key] = self._function(key)
+            return self._done[key]
 
-    cached.is_loaded = done.__contains__  # type: ignore[attr-defined]
-    return cached
+    def is_loaded(self, key: K) -> bool:
+        return key in self._done
 
 
 @single_flight
 def raw_tokenizer(kind: Tokenizer) -> Any:
-    return _LOADERS[kind]().instruct_tokenizer.tokenizer
+    return _load(kind).instruct_tokenizer.tokenizer
 
 
-def warm() -> None:
-    for kind in _LOADERS:
-        raw_tokenizer(kind)  # type: ignore[arg-type]
+def is_loaded(kind: Tokenizer) -> bool:
+    return raw_tokenizer.is_loaded(kind)
+
+
+def warm(kinds: Iterable[Tokenizer] = KINDS) -> None:
+    for kind in kinds:
+        raw_tokenizer(kind)
+
+
+def warm_in_background(kinds: Iterable[Tokenizer] = KINDS) -> "Future[None]":
+    """Start loading ``kinds`` in a daemon thread; the future completes when all are loaded."""
+    done: Future[None] = Future()
+    wanted = tuple(kinds)
+
+    def load() -> None:
+        try:
+            warm(wanted)
+        except BaseException as exc:  # reported through the future, never as a thread traceback
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    threading.Thread(target=load, name="tokenizer-warm-up", daemon=True).start()
+    return done
+
+
+async def ready(kind: Tokenizer) -> None:
+    """Return once ``kind`` is loaded, waiting in a thread (never on the event loop) when it is not."""
+    if not is_loaded(kind):
+        await asyncio.to_thread(raw_tokenizer, kind)
 
 
 def encode(text: str, kind: Tokenizer = "tekken") -> list[int]:

@@ -7,9 +7,12 @@ The README shows every OpenAI request field and its fate; copying that by hand w
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import completions, embeddings, params
+from shim.translate import completions, embeddings
+from shim.translate.chat import request as params
+from shim.translate.table import Field
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START = "<!-- translation-table:start (scripts/migration_table.py --write) -->"
@@ -28,9 +31,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _fate(action: str, target: str | None, field: str) -> str:
-    fate = FATES[action]
-    return f"{fate} → `{target}`" if target and target != field else fate
+def _fate(fate: str, target: str | None, field: str) -> str:
+    """The fate as the README says it, with the Mistral field a renamed or converted field becomes."""
+    said = FATES[fate]
+    moved = fate in ("rename", "convert") and target and target != field
+    return f"{said} → `{target}`" if moved else said
 
 
 def _section(title: str, rows: list[tuple[str, str, str]]) -> list[str]:
@@ -39,20 +44,25 @@ def _section(title: str, rows: list[tuple[str, str, str]]) -> list[str]:
     return [*lines, ""]
 
 
+def rows(fields: Mapping[str, Field], routes: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """One table's rows as (field, fate, why); a fate that differs on another route says so."""
+    out = []
+    for name, row in fields.items():
+        fate = _fate(row.fate, row.target, name)
+        for route, varied in row.routes.items():
+            if varied.fate != row.fate:
+                label = (routes or {}).get(route, route)
+                fate += f" (on {label}: {_fate(varied.fate, varied.target, name)})"
+        out.append((name, fate, row.reason))
+    return out
+
+
 def render() -> str:
     """The Markdown tables, one per endpoint, in the order of each table's rows."""
-    chat = [(n, _fate(r.action, r.target, n), r.reason) for n, r in params.FIELDS.items()]
-    embed = [(n, _fate(r.action, r.target, n), r.reason) for n, r in embeddings.FIELDS.items()]
-    legacy = []
-    for name, row in completions.FIELDS.items():
-        fate = _fate(row.chat, row.target, name)
-        if row.fim != row.chat:
-            fate += f" (on FIM: {_fate(row.fim, row.target, name)})"
-        legacy.append((name, fate, row.reason))
     lines = [
-        *_section("`POST /v1/chat/completions`", chat),
-        *_section("`POST /v1/embeddings`", embed),
-        *_section("`POST /v1/completions` (legacy)", legacy),
+        *_section("`POST /v1/chat/completions`", rows(params.FIELDS)),
+        *_section("`POST /v1/embeddings`", rows(embeddings.FIELDS)),
+        *_section("`POST /v1/completions` (legacy)", rows(completions.FIELDS, {"fim": "FIM"})),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1,8 +1,8 @@
 """One JSON line per request: what an operator needs, never a key, never a body unless asked.
 
-Keys are kept out by construction (the line is built from the ledger, which holds no header), and, as a
-second guard for every other log line (aiohttp's, a traceback's, a body logged with ``--log-bodies``),
-``Redactor`` (the mock's, ``mockserver/logs.py``) scrubs the configured keys and any bearer token from each
+Keys are kept out by construction (the line is built from the exchange record, which holds no header),
+and, as a second guard for every other log line (aiohttp's, a traceback's, a body logged with
+``--log-bodies``), ``mistral_wire.scrub.Redactor`` scrubs the configured keys and any bearer token from each
 record before it is written.
 
 Where the lines go: through the ``shim.access`` logger, so a host process's logging setup (and pytest's
@@ -22,10 +22,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mistral_wire import jsonio
 from mistral_wire.scrub import Redactor
-from shim.state import Ledger
+from shim.exchange import Exchange
+from shim.relay import LOG_BODY_LIMIT
 
 log = logging.getLogger("shim.access")
-LOG_BODY_LIMIT = 64 * 1024
 
 
 class MalformedHTTP(logging.Filter):
@@ -98,26 +98,26 @@ def body_for_log(raw: bytes | bytearray | None) -> Any:
         return text + ("…" if len(raw) > LOG_BODY_LIMIT else "")
 
 
-def record(ledger: Ledger, method: str, path: str, status: int) -> None:
+def record(exchange: Exchange, method: str, path: str, status: int) -> None:
     if _sink is None and not log.isEnabledFor(logging.INFO):
         return
-    total_ms = (time.monotonic() - ledger.started) * 1000
+    total_ms = (time.monotonic() - exchange.started) * 1000
     line: dict[str, Any] = {
-        "request_id": ledger.request_id,
+        "request_id": exchange.request_id,
         "method": method,
         "path": path,
-        "model": ledger.model,
+        "model": exchange.model,
         "status": status,
-        "upstream_status": ledger.upstream_status,
+        "upstream_status": exchange.upstream_status,
         "latency_ms": round(total_ms, 2),
-        "overhead_ms": round(ledger.overhead_ms(), 2),
-        "dropped_params": list(ledger.dropped),
-        "repairs": list(ledger.repairs),
+        "overhead_ms": round(exchange.overhead_ms(), 2),
+        "dropped_params": list(exchange.dropped),
+        "repairs": list(exchange.repairs),
     }
-    if ledger.request_body is not None:
-        line["request_body"] = body_for_log(ledger.request_body)
-    if ledger.response_body is not None:
-        line["response_body"] = body_for_log(ledger.response_body)
+    if exchange.request_body is not None:
+        line["request_body"] = body_for_log(exchange.request_body)
+    if exchange.response_body is not None:
+        line["response_body"] = body_for_log(exchange.response_body)
     text = jsonio.dumps(line).decode()
     if _sink is not None:
         _sink.write(text)

@@ -1,22 +1,22 @@
 """``mistral-shim``: an OpenAI-compatible server in front of Mistral."""
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mistral_wire import settings as settings_table
+from mistral_wire.settings import SettingsError
 from shim import __version__, accesslog
-from shim.config import LOG_LEVELS, ConfigError, build
+from shim import settings as shim_settings
+from shim.settings import ShimSettings
 
-ENVIRONMENT = """environment:
-  MISTRAL_API_KEY   the key the shim uses upstream; clients then present one of the client keys
-                    (without it, each client's bearer is forwarded as its Mistral key)
-  MISTRAL_BASE_URL  the upstream, as --upstream
-  SHIM_API_KEYS     client keys, comma-separated, as --api-key
-  SHIM_CONFIG       a TOML file, as --config
-  SHIM_<SETTING>    any other setting, e.g. SHIM_TIMEOUT=30, SHIM_RETRIES=2, SHIM_LOG_BODIES=true
-precedence: flags, then environment, then the config file."""
+EPILOG = """Every setting can also come from the environment (SHIM_<NAME>, e.g. SHIM_TIMEOUT=30) and from a
+TOML file (--config or SHIM_CONFIG; keys as the setting names, plus an [aliases] table).
+Precedence: flags, then environment, then the config file."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,95 +26,53 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
-        "serve",
-        help="start the shim",
-        epilog=ENVIRONMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8080)")
-    serve.add_argument(
-        "--upstream", help="Mistral's base URL (default MISTRAL_BASE_URL or https://api.mistral.ai)"
+        "serve", help="start the shim", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     serve.add_argument("--config", type=Path, help="TOML file with any of these settings, plus [aliases]")
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        dest="client_keys",
-        metavar="KEY",
-        help="a key clients must present when MISTRAL_API_KEY is set (repeatable; also SHIM_API_KEYS)",
-    )
-    serve.add_argument(
-        "--unsupported",
-        choices=["drop", "error"],
-        help="OpenAI-only parameters: drop and name them in x-shim-dropped-params (default), or answer 400",
-    )
-    serve.add_argument("--timeout", type=float, help="upstream read timeout in seconds (default 600)")
-    serve.add_argument(
-        "--connect-timeout", type=float, help="upstream connect timeout in seconds (default 10)"
-    )
-    serve.add_argument(
-        "--client-timeout",
-        type=float,
-        help="seconds a client may pause while sending its body before a 408 (default 60)",
-    )
-    serve.add_argument(
-        "--retries", type=int, help="retries of upstream 429/503, honouring Retry-After (default 0)"
-    )
-    serve.add_argument(
-        "--log-bodies", action="store_true", default=None, help="include bodies in the access log"
-    )
-    serve.add_argument(
-        "--cors-origin",
-        action="append",
-        dest="cors_origins",
-        metavar="ORIGIN",
-        help="allow this browser origin (repeatable)",
-    )
-    serve.add_argument(
-        "--max-body-mb", type=float, help="largest request body in MB; larger ones get a 413 (default 50)"
-    )
-    serve.add_argument(
-        "--max-json-depth",
-        type=int,
-        help="deepest nesting of a translated request's JSON body; deeper ones get a 400 (default 128)",
-    )
-    serve.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS, help="DEBUG, INFO (default), WARNING, ERROR"
-    )
+    settings_table.add_arguments(serve, ShimSettings)
     return parser
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another process already listens on ``host:port`` (checked before anything is announced)."""
+    if port == 0:
+        return False
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    flags = {
-        key: getattr(args, key)
-        for key in (
-            "host", "port", "upstream", "client_keys", "unsupported", "timeout", "connect_timeout",
-            "client_timeout", "retries", "log_bodies", "log_level", "cors_origins", "max_body_mb",
-            "max_json_depth",
-        )
-    }  # fmt: skip
     try:
-        config = build(flags, config_file=args.config)
-    except ConfigError as error:
+        settings = shim_settings.load(settings_table.flags_of(args, ShimSettings), config_file=args.config)
+    except SettingsError as error:
         print(f"mistral-shim: {error}", file=sys.stderr)
         return 2
-    accesslog.configure(config.log_level, config.secrets)
+    if port_taken(settings.host, settings.port):
+        print(
+            f"mistral-shim: port {settings.port} on {settings.host} is in use by another process; "
+            "choose another with --port (or SHIM_PORT)",
+            file=sys.stderr,
+        )
+        return 2
+    accesslog.configure(settings.log_level, settings.secrets)
     from aiohttp import web
 
     from shim.app import RUNNER_OPTIONS, create_app
 
-    keyed = "its own MISTRAL_API_KEY" if config.mistral_api_key else "each client's bearer key"
-    print(
-        f"mistral-shim {__version__} on http://{config.host}:{config.port} -> {config.upstream} ({keyed})",
-        flush=True,
-    )
-    if config.client_keys and not config.mistral_api_key:
+    keyed = "its own MISTRAL_API_KEY" if settings.mistral_api_key else "each client's bearer key"
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"mistral-shim {__version__} on {where} -> {settings.upstream} ({keyed})", flush=True)
+    if settings.client_keys and not settings.mistral_api_key:
         logging.getLogger("shim").warning(
             "client keys are set but MISTRAL_API_KEY is not: each client's bearer is used as the Mistral key"
         )
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None, **RUNNER_OPTIONS)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, **RUNNER_OPTIONS)
     return 0
 
 

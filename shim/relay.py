@@ -1,29 +1,26 @@
-"""Relaying an upstream SSE stream to the client, translating each event as it arrives.
+"""Writing a streamed answer to the client, and relaying an upstream SSE stream event by event.
 
 Nothing is buffered: every upstream event is translated and written before the next one is read. A stream
 that fails upstream (a reset, a timeout, a cut inside an event, an end without ``[DONE]``) ends with an
 OpenAI error event and no ``[DONE]``, so a client never mistakes a truncated answer for a complete one. A
-client that goes away stops the relay at once; the caller then drops the upstream connection.
+client that goes away stops the relay at once (``ClientGone``); the caller then drops the upstream
+connection.
 """
 
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
 
-from mistral_wire import jsonio
-from mistral_wire.sse import DataLines
-from shim.accesslog import LOG_BODY_LIMIT
-from shim.state import CONFIG, LEDGER
+from mistral_wire import jsonio, sse
+from shim.translate.plan import StreamTranslation
 from shim.translate.problem import OpenAIError, server_error
 
-MEDIA_TYPE = "text/event-stream"
-CONTENT_TYPE = f"{MEDIA_TYPE}; charset=utf-8"
-DONE = b"data: [DONE]\n\n"
+DONE = sse.DONE
+LOG_BODY_LIMIT = 64 * 1024
 log = logging.getLogger("shim")
 _CLIENT_ERRORS = (ConnectionResetError, aiohttp.ClientConnectionResetError, RuntimeError)
 
@@ -36,20 +33,14 @@ class ClientGone(Exception):
         self.response = response
 
 
-def _encode(event: Any) -> bytes:
-    return b"data: " + jsonio.dumps(event) + b"\n\n"
-
-
 class ClientWriter:
-    """Writes a streamed answer as it goes: a closed connection becomes ``ClientGone``, and with
-    ``--log-bodies`` the first 64 KiB are kept in the ledger for the access log."""
+    """Writes an answer as it goes: a closed connection becomes ``ClientGone``; with ``keep_copy`` (for
+    ``--log-bodies``) the first 64 KiB are kept in ``copy``."""
 
-    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+    def __init__(self, request: web.Request, response: web.StreamResponse, keep_copy: bool = False) -> None:
         self.request = request
         self.response = response
-        self.copy: bytearray | None = None
-        if request.app[CONFIG].log_bodies:
-            self.copy = request[LEDGER].response_body = bytearray()
+        self.copy: bytearray | None = bytearray() if keep_copy else None
 
     async def prepare(self) -> None:
         try:
@@ -72,31 +63,74 @@ class ClientWriter:
             raise ClientGone(self.response) from exc
 
 
-async def relay(
-    request: web.Request,
-    upstream: aiohttp.ClientResponse,
-    headers: Mapping[str, str],
-    feed: Callable[[dict[str, Any]], list[dict[str, Any]]],
-    finish: Callable[[], list[dict[str, Any]]],
-) -> web.StreamResponse:
-    """Answer ``request`` with ``upstream``'s SSE events, each passed through ``feed`` as it arrives.
+class Relay:
+    """One upstream stream relayed to one client through a stream translator.
 
-    ``finish`` gives the events that follow Mistral's ``[DONE]`` (OpenAI's usage chunk), before OpenAI's own.
+    ``waited`` is the time spent waiting on Mistral between events (the shim's overhead excludes it).
     """
-    response = web.StreamResponse(
-        headers={**headers, "Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"}
-    )
-    response.enable_chunked_encoding()
-    sink = ClientWriter(request, response)
-    await sink.prepare()
-    lines = DataLines()
 
-    async def handle(payload: str) -> bool:
+    def __init__(
+        self,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        headers: Mapping[str, str],
+        translator: StreamTranslation,
+        request_id: str,
+        keep_copy: bool = False,
+    ) -> None:
+        self.upstream = upstream
+        self.translator = translator
+        self.request_id = request_id
+        response = web.StreamResponse(
+            headers={**headers, "Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache"}
+        )
+        response.enable_chunked_encoding()
+        self.sink = ClientWriter(request, response, keep_copy)
+        self.waited = 0.0
+
+    async def run(self) -> web.StreamResponse:
+        """Relay until Mistral's ``[DONE]``, or end with an error event that says why not."""
+        await self.sink.prepare()
+        try:
+            if not await self._pump():
+                raise server_error(
+                    502, "The Mistral stream ended before it was complete.", "upstream_stream_truncated"
+                )
+        except ClientGone:
+            raise
+        except OpenAIError as error:
+            await self.sink.write(sse.encode_fast(error.body()))
+        except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
+            kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc.__class__.__name__})"
+            failed = server_error(502, f"The Mistral stream {kind}.", "upstream_stream_error")
+            await self.sink.write(sse.encode_fast(failed.body()))
+        except Exception:  # a translation bug must still end the stream visibly, not as a silent success
+            log.exception("stream %s failed", self.request_id)
+            failed = server_error(500, "The shim failed while translating the stream.")
+            await self.sink.write(sse.encode_fast(failed.body()))
+        with contextlib.suppress(ClientGone):
+            await self.sink.end()
+        return self.sink.response
+
+    async def _pump(self) -> bool:
+        lines = sse.DataLines()
+        while True:
+            waiting = time.monotonic()
+            chunk = await self.upstream.content.readany()
+            self.waited += time.monotonic() - waiting
+            if not chunk:
+                break
+            for payload in lines.feed(chunk):
+                if await self._handle(payload):
+                    return True
+        return any([await self._handle(payload) for payload in lines.close()])
+
+    async def _handle(self, payload: str) -> bool:
         """Write what one upstream event becomes; True once it was Mistral's ``[DONE]``."""
-        if payload.strip() == "[DONE]":
-            for event in finish():
-                await sink.write(_encode(event))
-            await sink.write(DONE)
+        if payload.strip() == sse.DONE_PAYLOAD:
+            for event in self.translator.finish():
+                await self.sink.write(sse.encode_fast(event))
+            await self.sink.write(DONE)
             return True
         try:
             event = jsonio.loads(payload)
@@ -108,41 +142,6 @@ async def relay(
             raise server_error(
                 502, "Mistral sent a stream event that is not an object.", "upstream_bad_stream"
             )
-        for translated in feed(event):
-            await sink.write(_encode(translated))
+        for translated in self.translator.feed(event):
+            await self.sink.write(sse.encode_fast(translated))
         return False
-
-    entry = request[LEDGER]
-
-    async def pump() -> bool:
-        while True:
-            waiting = time.monotonic()
-            chunk = await upstream.content.readany()
-            entry.upstream_seconds += time.monotonic() - waiting
-            if not chunk:
-                break
-            for payload in lines.feed(chunk):
-                if await handle(payload):
-                    return True
-        return any([await handle(payload) for payload in lines.close()])
-
-    try:
-        if not await pump():
-            raise server_error(
-                502, "The Mistral stream ended before it was complete.", "upstream_stream_truncated"
-            )
-    except ClientGone:
-        raise
-    except OpenAIError as error:
-        await sink.write(_encode(error.body()))
-    except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
-        kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc.__class__.__name__})"
-        failed = server_error(502, f"The Mistral stream {kind}.", "upstream_stream_error")
-        await sink.write(_encode(failed.body()))
-    except Exception:  # a translation bug must still end the stream visibly, not as a silent success
-        log.exception("stream %s failed", request[LEDGER].request_id)
-        failed = server_error(500, "The shim failed while translating the stream.")
-        await sink.write(_encode(failed.body()))
-    with contextlib.suppress(ClientGone):
-        await sink.end()
-    return response

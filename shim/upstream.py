@@ -1,5 +1,9 @@
 """The one pooled client session to Mistral: keys, timeouts, retries, streaming and cancellation.
 
+It speaks no client's dialect: a transport failure (no connection, a timeout, a connection cut mid-answer)
+is an ``UpstreamFailure``, which the translated routes answer as OpenAI's error and the pass-through as
+Mistral's, each in its own module.
+
 Every request goes to the configured upstream host only: the path is appended to the configured base URL
 as percent-encoded segments, never resolved against it, and dot segments (``..``, also as ``..%2F``) are
 refused, so nothing a client sends can point the shim at another host or outside the base path.
@@ -11,14 +15,14 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import aiohttp
 from yarl import URL
 
-from shim.config import ShimConfig
-from shim.translate import errors
-from shim.translate.problem import OpenAIError, server_error
+from mistral_wire.http import HOP_BY_HOP as _HOP_BY_HOP
+from mistral_wire.http import base_url
+from shim.settings import ShimSettings
 
 DRAIN_SECONDS = 1.0
 DRAIN_BYTES = 64 * 1024
@@ -26,23 +30,25 @@ RETRYABLE = frozenset({429, 503})
 MAX_CACHED_URLS = 256  # pass-through paths are the client's: the cache must not grow with them
 # A Retry-After longer than this (a monthly quota, say) is answered to the client instead of waited out.
 MAX_RETRY_WAIT = 60.0
-HOP_BY_HOP = frozenset(
-    "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade host "
-    "content-length authorization x-api-key cookie".split()
-)
-# Path characters that may stay as they are in a segment (RFC 3986 pchar less '%').
-_SEGMENT_SAFE = ":@-._~!$&'()*+,;="
+HOP_BY_HOP = _HOP_BY_HOP | {"authorization", "x-api-key", "cookie"}
 
 
-def segment(value: str) -> str:
-    """One path segment, percent-encoded, for a value a client chose (a model id, a file id)."""
-    return quote(value, safe=_SEGMENT_SAFE)
+class UpstreamFailure(Exception):
+    """Mistral could not be used: ``unreachable`` (no connection), ``closed`` (it hung up before answering),
+    ``timeout`` (no answer in time), ``broken`` (the connection failed mid-answer), ``bad_path`` (a path
+    the shim refuses to send)."""
+
+    def __init__(self, kind: str, detail: str, seconds: float | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.seconds = seconds
 
 
 class Upstream:
-    def __init__(self, config: ShimConfig) -> None:
+    def __init__(self, config: ShimSettings) -> None:
         self.config = config
-        self.base = URL(config.upstream)
+        self.base = URL(base_url(config.upstream))
         self._session: aiohttp.ClientSession | None = None
         # Checked and built URLs of query-less paths: the translated routes use a handful of them.
         self._urls: dict[str, URL] = {}
@@ -68,10 +74,9 @@ class Upstream:
         for part in path.split("/"):
             decoded = unquote(part)
             if decoded in (".", "..") or "/" in decoded or "\\" in decoded:
-                raise OpenAIError(
-                    400,
+                raise UpstreamFailure(
+                    "bad_path",
                     f"The path {path!r} is not allowed: it must not contain '.', '..' or encoded slashes.",
-                    code="invalid_path",
                 )
         clean = "/" + path.lstrip("/")
         url = self.base.with_path(self.base.raw_path.rstrip("/") + clean, encoded=True)
@@ -118,13 +123,14 @@ class Upstream:
                     method, url, data=body, headers=send_headers, allow_redirects=False
                 )
             except aiohttp.ConnectionTimeoutError:
-                raise errors.upstream_unreachable(
-                    f"no connection within {self.config.connect_timeout:g} seconds"
-                ) from None
+                seconds = self.config.connect_timeout
+                raise UpstreamFailure("unreachable", f"no connection within {seconds:g} seconds") from None
             except TimeoutError:
-                raise errors.upstream_timeout(self.config.timeout) from None
+                raise UpstreamFailure("timeout", "no answer", self.config.timeout) from None
+            except aiohttp.ServerDisconnectedError:
+                raise UpstreamFailure("closed", "ServerDisconnectedError") from None
             except aiohttp.ClientError as exc:
-                raise errors.upstream_unreachable(f"{exc.__class__.__name__}: {exc}") from None
+                raise UpstreamFailure("unreachable", f"{exc.__class__.__name__}: {exc}") from None
             waited = time.monotonic() - started
             if response.status in RETRYABLE and attempt < self.config.retries:
                 delay = _retry_delay(response.headers.get("Retry-After"), attempt)
@@ -149,13 +155,9 @@ class Upstream:
         try:
             return await response.read()
         except TimeoutError:
-            raise errors.upstream_timeout(self.config.timeout) from None
+            raise UpstreamFailure("timeout", "no answer", self.config.timeout) from None
         except aiohttp.ClientError as exc:
-            raise server_error(
-                502,
-                f"The connection to the Mistral API failed mid-answer: {exc.__class__.__name__}.",
-                "upstream_bad_response",
-            ) from None
+            raise UpstreamFailure("broken", exc.__class__.__name__) from None
 
 
 def _retry_delay(retry_after: str | None, attempt: int) -> float | None:
@@ -170,13 +172,12 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float | None:
     return seconds if seconds <= MAX_RETRY_WAIT else None
 
 
-async def error_from(response: aiohttp.ClientResponse) -> OpenAIError:
-    """Read a failed upstream answer and turn it into the OpenAI error the client gets."""
+async def error_body(response: aiohttp.ClientResponse) -> bytes:
+    """A failed answer's body, or nothing when even that cannot be read."""
     try:
-        body = await response.read()
+        return await response.read()
     except (aiohttp.ClientError, TimeoutError):
-        body = b""
-    return errors.from_mistral(response.status, body, response.headers)
+        return b""
 
 
 def passthrough_headers(headers: Mapping[str, Any]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
 from shim.app import create_app as create_shim
-from shim.config import ShimConfig
+from shim.settings import ShimSettings
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -56,7 +56,7 @@ pytest_plugins = ["pytester"]
 @pytest.fixture(scope="session")
 def shim_url(mock_url: str) -> Iterator[str]:
     """One shim in front of the session's mock, forwarding each client's bearer (no MISTRAL_API_KEY)."""
-    with ServerThread(lambda: create_shim(ShimConfig(upstream=mock_url))) as url:
+    with ServerThread(lambda: create_shim(ShimSettings(upstream=mock_url))) as url:
         yield url
 
 
@@ -65,7 +65,7 @@ def start_shim(mock_url: str) -> Iterator[Callable[..., str]]:
     """Start a shim with custom settings (upstream: the session's mock unless given); stopped at the end."""
 
     def make(**settings: object) -> web.Application:
-        return create_shim(ShimConfig(**{"upstream": mock_url, **settings}))  # type: ignore[arg-type]
+        return create_shim(ShimSettings(**{"upstream": mock_url, **settings}))  # type: ignore[arg-type]
 
     yield from _starter(make)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from mockserver.serving import ServerThread
 from shim.app import RUNNER_OPTIONS
 from shim.app import create_app as create_shim
-from shim.config import ShimConfig
+from shim.settings import ShimSettings
 from tests.shim_support import RawUpstream, Received
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
@@ -68,7 +68,7 @@ def reset(writer: asyncio.StreamWriter) -> None:
 @contextmanager
 def keen_shim(upstream: str, **settings: object) -> Iterator[ServerThread]:
     """An in-process shim run with ``RUNNER_OPTIONS``, so its handlers are cancelled when a client leaves."""
-    config = ShimConfig(upstream=upstream, **settings)  # type: ignore[arg-type]
+    config = ShimSettings(upstream=upstream, **settings)  # type: ignore[arg-type]
     server = ServerThread(lambda: create_shim(config), runner_options=RUNNER_OPTIONS)
     server.start()
     try:

@@ -20,7 +20,7 @@ def test_readme_translation_tables_match_the_code() -> None:
 
 
 def test_every_chat_field_appears_in_the_readme() -> None:
-    from shim.translate.params import FIELDS
+    from shim.translate.chat.request import FIELDS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in FIELDS if f"| `{name}` |" not in readme]
@@ -28,7 +28,7 @@ def test_every_chat_field_appears_in_the_readme() -> None:
 
 
 def test_the_readme_config_example_is_a_config_the_shim_accepts(tmp_path: Path) -> None:
-    from shim.config import build
+    from shim.settings import load as build
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = re.search(r"```toml\n(.*?)```", readme, re.DOTALL)

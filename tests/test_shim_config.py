@@ -9,7 +9,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from shim.config import ConfigError, ShimConfig, build
+from mistral_wire.settings import SettingsError as ConfigError
+from shim.settings import ShimSettings
+from shim.settings import load as build
 from tests.conftest import KEY
 from tests.shim_support import child_env, run_cli, shim_process
 
@@ -64,7 +66,7 @@ cors_origins = ["https://app.example"]
 """,
     )
     config = build({}, environ={}, config_file=path)
-    assert config == ShimConfig(
+    assert config == ShimSettings(
         host="127.0.0.2",
         port=9001,
         upstream="http://127.0.0.1:9/base",

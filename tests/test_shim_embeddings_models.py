@@ -121,7 +121,7 @@ def test_an_explicit_null_is_the_default(key: str) -> None:
 
 def test_every_embeddings_row_has_a_test_above() -> None:
     assert set(embeddings.FIELDS) == {"model", "input", "dimensions", "encoding_format", "user"}
-    assert {key: row.action for key, row in embeddings.FIELDS.items()} == {
+    assert {key: row.fate for key, row in embeddings.FIELDS.items()} == {
         "model": "convert",
         "input": "keep",
         "dimensions": "rename",

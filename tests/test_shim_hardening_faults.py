@@ -100,8 +100,9 @@ def test_a_silent_upstream_is_a_504_within_the_timeout(
             assert TIMEOUT * 0.9 <= elapsed < TIMEOUT + 2.0, (name, elapsed)
         started = time.monotonic()
         url, auth = f"{shim.url}/mistral/v1/models", {"Authorization": f"Bearer {KEY}"}
-        if script is hang:
-            assert_openai_error(httpx.get(url, headers=auth), 504, "upstream_timeout")
+        if script is hang:  # Mistral's own route: the gateway's 504
+            answer = httpx.get(url, headers=auth)
+            assert answer.status_code == 504 and "timing out" in answer.json()["message"]
         else:  # the pass-through had started its answer: the client sees it cut, never completed
             with pytest.raises(httpx.RemoteProtocolError):
                 httpx.get(url, headers=auth)

@@ -21,14 +21,32 @@ from openai import OpenAI
 from pydantic import BaseModel, ValidationError
 
 from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
-from shim.config import MAX_JSON_DEPTH, ConfigError, ShimConfig
-from shim.translate import completions, embeddings, fieldtypes, params
+from mistral_wire.settings import SettingsError as ConfigError
+from shim.settings import MAX_JSON_DEPTH, ShimSettings
+from shim.translate import completions, embeddings
+from shim.translate.chat import request as params
 from tests.conftest import AUTH, KEY
 from tests.shim_hardening_support import CHAT, CountingUpstream
 from tests.shim_support import ROOT, Received, reply, run_cli, shim_process
 from tests.spec import component_schemas, openai_spec
-from tests.test_shim_server import MISTRAL_ANSWER, assert_openai_error
+from tests.test_shim_server import MISTRAL_ANSWER, assert_mistral_error, assert_openai_error
 from tests.test_shim_server import no_tracebacks as no_tracebacks  # a fixture
+
+
+def passes_through(path: str) -> bool:
+    """Mistral's own routes, where the shim refuses in Mistral's shape."""
+    return path.startswith("/mistral/") or path == "/v1/ocr"
+
+
+def refusal(path: str) -> Callable[..., dict]:
+    """The assertion for a refusal on ``path``: OpenAI's error, or Mistral's on the pass-through."""
+    return assert_mistral_error if passes_through(path) else assert_openai_error
+
+
+def kinds(rows: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each field's OpenAI types, as its translation row declares them."""
+    return {name: row.kinds for name, row in rows.items()}
+
 
 GOOD = {
     "/v1/chat/completions": {**CHAT, "max_tokens": 3},
@@ -149,7 +167,7 @@ def test_the_depth_limit_is_exact_and_configurable(
 @pytest.mark.parametrize("depth", [0, -1, MAX_JSON_DEPTH + 1])
 def test_a_depth_limit_out_of_range_is_refused(depth: int) -> None:
     with pytest.raises(ConfigError, match="max_json_depth"):
-        ShimConfig(max_json_depth=depth).check()
+        ShimSettings(max_json_depth=depth).check()
     result = run_cli(["serve", "--max-json-depth", str(depth)])
     assert result.returncode == 2 and "max_json_depth must be between" in result.stderr
 
@@ -247,9 +265,9 @@ SAMPLES: dict[str, Any] = {
     "array": ["an", "array"],
 }
 TYPE_TABLES = {
-    "/v1/chat/completions": fieldtypes.CHAT,
-    "/v1/completions": fieldtypes.COMPLETIONS,
-    "/v1/embeddings": fieldtypes.EMBEDDINGS,
+    "/v1/chat/completions": kinds(params.FIELDS),
+    "/v1/completions": kinds(completions.FIELDS),
+    "/v1/embeddings": kinds(embeddings.FIELDS),
 }
 OPENAI_FIELDS = [(path, name) for path, table in TYPE_TABLES.items() for name in table]
 
@@ -358,9 +376,9 @@ def openai_properties(name: str, schemas: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("table", "schema_name", "rows"),
     [
-        (fieldtypes.CHAT, "CreateChatCompletionRequest", params.FIELDS),
-        (fieldtypes.COMPLETIONS, "CreateCompletionRequest", completions.FIELDS),
-        (fieldtypes.EMBEDDINGS, "CreateEmbeddingRequest", embeddings.FIELDS),
+        (kinds(params.FIELDS), "CreateChatCompletionRequest", params.FIELDS),
+        (kinds(completions.FIELDS), "CreateCompletionRequest", completions.FIELDS),
+        (kinds(embeddings.FIELDS), "CreateEmbeddingRequest", embeddings.FIELDS),
     ],
     ids=["chat", "completions", "embeddings"],
 )
@@ -410,8 +428,9 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(
     status, _, rest = answer.partition(b"\r\n")
     assert status.startswith(b"HTTP/1.1 413"), answer[:300]
     body = json.loads(rest.split(b"\r\n\r\n", 1)[1])
-    assert body["error"]["code"] == "request_too_large"
-    assert "1048576 bytes" in body["error"]["message"] and "--max-body-mb" in body["error"]["message"]
+    error = body if passes_through(path) else body["error"]  # Mistral's envelope on the pass-through
+    assert error["code"] == "request_too_large"
+    assert "1048576 bytes" in error["message"] and "--max-body-mb" in error["message"]
     still_serving(shim)
 
 
@@ -426,7 +445,7 @@ def test_a_chunked_body_over_the_limit_is_a_413(start_shim: Callable[..., str], 
         response = httpx.post(
             f"{shim}{path}", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
         )
-        assert_openai_error(response, 413, "request_too_large")
+        refusal(path)(response, 413, "request_too_large")
     still_serving(shim)
 
 
@@ -450,7 +469,7 @@ def test_a_body_that_does_not_decompress_is_a_400(shim_url: str, no_tracebacks: 
     headers = {**AUTH, "Content-Type": "application/json", "Content-Encoding": encoding}
     for path in ("/v1/chat/completions", "/mistral/v1/chat/completions"):
         response = httpx.post(f"{shim_url}{path}", content=b"this is not compressed", headers=headers)
-        error = assert_openai_error(response, 400, "invalid_body_encoding")
+        error = refusal(path)(response, 400, "invalid_body_encoding")
         assert encoding in error["message"]
     good = gzip.compress(json.dumps(CHAT).encode())
     response = httpx.post(
@@ -489,7 +508,8 @@ def test_a_client_that_stops_sending_its_body_gets_a_408(
     answer = raw_exchange(port, head.encode() + start)
     elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
-    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert (body if passes_through(path) else body["error"])["code"] == "request_timeout"
     assert b"Connection: close" in answer.split(b"\r\n\r\n", 1)[0]
     assert 0.25 <= elapsed < 0.3 + 2.0, elapsed
     still_serving(shim)
@@ -497,7 +517,7 @@ def test_a_client_that_stops_sending_its_body_gets_a_408(
 
 def test_a_client_timeout_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="client_timeout"):
-        ShimConfig(client_timeout=0).check()
+        ShimSettings(client_timeout=0).check()
     result = run_cli(["serve", "--client-timeout", "-1"])
     assert result.returncode == 2 and "client_timeout must be a positive number" in result.stderr
 

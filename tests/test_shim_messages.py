@@ -13,7 +13,9 @@ import pytest
 from mistral_wire.contract import semantics
 from mistral_wire.contract.errors import MistralError
 from mistral_wire.contract.requests import ChatCompletionRequest
-from shim.translate import ids, messages, params
+from shim.translate import ids
+from shim.translate.chat import messages
+from shim.translate.chat import request as params
 from shim.translate.context import Options
 
 MODEL = "mistral-large-latest"  # refuses a user turn right after a tool result

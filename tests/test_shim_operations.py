@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from openai import OpenAI
 
-from shim.app import _authenticate
-from shim.config import ShimConfig
+from shim.edges import authenticate as _authenticate
+from shim.settings import ShimSettings
 from shim.translate.problem import OpenAIError
 from tests.conftest import KEY
 from tests.shim_support import ROOT, RawUpstream, child_env, free_port, wait_healthy
@@ -130,7 +130,7 @@ def _from(peer: str) -> object:
 
 def test_own_key_without_client_keys_serves_only_this_machine() -> None:
     """Bound to loopback, but reached from elsewhere (a proxy, gunicorn on 0.0.0.0): never spend the key."""
-    config = ShimConfig(mistral_api_key="sk-own")
+    config = ShimSettings(mistral_api_key="sk-own")
     assert _authenticate(_from("127.0.0.1"), config) is None  # type: ignore[arg-type]
     assert _authenticate(_from("::1"), config) is None  # type: ignore[arg-type]
     with pytest.raises(OpenAIError) as raised:

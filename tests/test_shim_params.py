@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from mistral_wire.contract import semantics
 from mistral_wire.contract.requests import ChatCompletionRequest, FIMCompletionRequest
-from shim.translate import completions, embeddings, params, table
+from shim.translate import completions, embeddings, table
+from shim.translate.chat import request as params
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
 from tests.spec import component_schemas, openai_spec
@@ -108,7 +109,7 @@ KEEP_CASES: dict[str, Any] = {
 
 @pytest.mark.parametrize(("key", "value"), KEEP_CASES.items())
 def test_a_keep_row_sends_the_same_value_under_the_same_name(key: str, value: Any) -> None:
-    assert params.FIELDS[key].action == "keep"
+    assert params.FIELDS[key].fate == "keep"
     translated = chat(**{key: value})
     assert translated.body[key] == value
     assert translated.dropped == ()
@@ -386,7 +387,7 @@ DROP_CASES: dict[str, Any] = {
 
 @pytest.mark.parametrize(("key", "value"), DROP_CASES.items())
 def test_a_drop_row_removes_the_field_and_names_it(key: str, value: Any) -> None:
-    assert params.FIELDS[key].action == "drop"
+    assert params.FIELDS[key].fate == "drop"
     translated = chat(**{key: value})
     assert key not in translated.body
     assert translated.dropped == (key,)
@@ -460,7 +461,7 @@ CONVERT_OR_RENAME_TESTED = {
 def test_every_chat_row_has_a_test_above() -> None:
     by_action: dict[str, set[str]] = {}
     for key, row in params.FIELDS.items():
-        by_action.setdefault(row.action, set()).add(key)
+        by_action.setdefault(row.fate, set()).add(key)
     assert by_action.get("keep", set()) == set(KEEP_CASES)
     assert by_action.get("drop", set()) == set(DROP_CASES)
     assert by_action.get("convert", set()) | by_action.get("rename", set()) == CONVERT_OR_RENAME_TESTED
@@ -490,9 +491,9 @@ def test_rows_agree_with_mistrals_contract() -> None:
     """No row drops a field Mistral accepts, and every field a row sends is one Mistral declares."""
     mistral = set(ChatCompletionRequest.model_fields)
     for key, row in params.FIELDS.items():
-        if row.action == "drop":
+        if row.fate == "drop":
             assert key not in mistral, f"{key} is dropped although Mistral accepts it"
-        elif row.action == "rename":
+        elif row.fate == "rename":
             assert row.target in mistral and key not in mistral, key
     assert set(KEEP_CASES) <= mistral
     # Mistral's own fields that no row produces pass as they are (safe_prompt, prompt_mode, guardrails).

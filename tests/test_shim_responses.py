@@ -14,10 +14,11 @@ from openai.types.chat import ChatCompletionChunk
 
 from mockserver import endpoints
 from mockserver.synthetic import chat as chat_synth
-from shim.translate import completions, responses
+from shim.translate import completions
+from shim.translate.chat import answer as responses
+from shim.translate.chat.stream import StreamTranslator
 from shim.translate.context import ChatContext
 from shim.translate.problem import OpenAIError
-from shim.translate.stream import StreamTranslator
 
 PLAIN = ChatContext()
 USAGE = ChatContext(include_usage=True)
@@ -495,7 +496,7 @@ CHAT_PLAN = completions.LegacyPlan("chat", completions.CHAT_PATH, {}, include_us
 
 def test_a_fim_answer_becomes_a_text_completion() -> None:
     body = mistral_answer({"content": "    return a + b", "prefix": False}, "stop", model="codestral-latest")
-    out = completions.translate_completion_response(body, FIM_PLAN)
+    out = completions.translate_completion_response(body)
     assert out == {
         "id": body["id"],
         "object": "text_completion",
@@ -516,17 +517,17 @@ def test_a_fim_answer_becomes_a_text_completion() -> None:
     [("model_length", "length"), ("tool_calls", "stop"), ("length", "length"), (None, "stop")],
 )
 def test_legacy_finish_reasons_stay_in_the_legacy_enum(mistral: Any, openai: str) -> None:
-    out = completions.translate_completion_response(mistral_answer({"content": "x"}, mistral), CHAT_PLAN)
+    out = completions.translate_completion_response(mistral_answer({"content": "x"}, mistral))
     assert out["choices"][0]["finish_reason"] == openai
 
 
 def test_a_legacy_answer_drops_thinking_and_refuses_error() -> None:
     out = completions.translate_completion_response(
-        mistral_answer({"content": [THINKING, {"type": "text", "text": "ok"}]}), CHAT_PLAN
+        mistral_answer({"content": [THINKING, {"type": "text", "text": "ok"}]})
     )
     assert out["choices"][0]["text"] == "ok"
     with pytest.raises(OpenAIError) as caught:
-        completions.translate_completion_response(mistral_answer({"content": "x"}, "error"), CHAT_PLAN)
+        completions.translate_completion_response(mistral_answer({"content": "x"}, "error"))
     assert caught.value.status == 502
 
 
@@ -534,7 +535,7 @@ def test_a_legacy_answer_drops_thinking_and_refuses_error() -> None:
 def test_a_legacy_stream_sends_text_chunks_and_usage_only_when_asked(
     plan: completions.LegacyPlan, usage_chunks: int
 ) -> None:
-    translator = completions.CompletionStreamTranslator(plan)
+    translator = completions.CompletionStreamTranslator(plan.include_usage)
     out = [event for mistral in TEXT_STREAM for event in translator.feed(mistral)] + translator.finish()
     texts = [event["choices"][0]["text"] for event in out if event["choices"]]
     assert texts == ["Hel", "lo"]

@@ -55,6 +55,30 @@ def assert_openai_error(response: httpx.Response, status: int, code: str | None 
     return error
 
 
+def assert_mistral_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """A refusal on the pass-through, in Mistral's application envelope with the shim's headers."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()
+    assert set(error) == {"object", "message", "type", "param", "code"}
+    assert error["object"] == "error" and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    assert response.headers["x-request-id"]
+    float(response.headers["x-shim-overhead-ms"])
+    return error
+
+
+def assert_gateway_error(response: httpx.Response, status: int, says: str) -> None:
+    """An upstream failure on the pass-through: the body Mistral's gateway sends for it, and the shim's
+    headers, with the time spent waiting upstream counted as upstream, not as the shim's overhead."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message", "request_id"} and says in body["message"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert float(response.headers["x-shim-overhead-ms"]) < 100
+
+
 # --- routes and bad input
 
 
@@ -127,7 +151,10 @@ def test_body_over_the_limit_is_413(start_shim: Callable[..., str], no_traceback
     big = {**CHAT, "messages": [{"role": "user", "content": "x" * 20_000}]}
     for path in ("/v1/chat/completions", "/mistral/v1/chat/completions", "/v1/ocr"):
         response = httpx.post(f"{shim}{path}", json=big, headers=AUTH)
-        error = assert_openai_error(response, 413, "request_too_large")
+        translated = path == "/v1/chat/completions"  # the pass-through answers in Mistral's shape
+        error = (assert_openai_error if translated else assert_mistral_error)(
+            response, 413, "request_too_large"
+        )
         assert "10485 bytes" in error["message"]
     assert httpx.post(f"{shim}/v1/chat/completions", json=CHAT, headers=AUTH).status_code == 200
     with pytest.raises(openai.APIStatusError) as raised:
@@ -244,8 +271,8 @@ def test_connection_refused_is_502(start_shim: Callable[..., str], no_tracebacks
         client(shim).chat.completions.create(**CHAT)
     assert raised.value.status_code == 502
     assert raised.value.body["code"] == "upstream_unreachable"  # type: ignore[index]
-    for path in ("/v1/models", "/mistral/v1/models"):
-        assert_openai_error(httpx.get(f"{shim}{path}", headers=AUTH), 502, "upstream_unreachable")
+    assert_openai_error(httpx.get(f"{shim}/v1/models", headers=AUTH), 502, "upstream_unreachable")
+    assert_gateway_error(httpx.get(f"{shim}/mistral/v1/models", headers=AUTH), 502, "invalid response")
 
 
 async def hang(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -261,8 +288,8 @@ def test_upstream_hang_is_504_within_the_timeout(start_shim: Callable[..., str],
         assert time.monotonic() - started < 10
         assert raised.value.status_code == 504
         assert raised.value.body["code"] == "upstream_timeout"  # type: ignore[index]
-        for path in ("/v1/models", "/mistral/v1/models"):
-            assert_openai_error(httpx.get(f"{shim}{path}", headers=AUTH), 504, "upstream_timeout")
+        assert_openai_error(httpx.get(f"{shim}/v1/models", headers=AUTH), 504, "upstream_timeout")
+        assert_gateway_error(httpx.get(f"{shim}/mistral/v1/models", headers=AUTH), 504, "timing out")
 
 
 def scripted(status: int, body: bytes, content_type: str = "application/json") -> Callable:

@@ -4,7 +4,7 @@ Class names matter: pydantic writes them into error locations (``list[tagged-uni
 and Mistral's server, which is also pydantic, writes the same names.
 """
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -89,3 +89,9 @@ ContentChunk = Annotated[
 
 SystemContentChunk = Annotated[TextChunk | ThinkChunk, Field(discriminator="type")]
 """System messages carry text and thinking only."""
+
+
+CHUNK_TYPES: Final[frozenset[str]] = frozenset(
+    str(get_args(model.model_fields["type"].annotation)[0]) for model in get_args(get_args(ContentChunk)[0])
+)
+"""Every ``type`` a content chunk may have: ``text``, ``image_url``, ``document_url``, ``thinking``, ..."""

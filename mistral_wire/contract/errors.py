@@ -118,6 +118,18 @@ def no_route(request_id: str) -> MistralError:
     )
 
 
+def gateway_error(timed_out: bool, request_id: str) -> MistralError:
+    """The gateway's own 502 (the service behind it failed) or 504 (it did not answer in time)."""
+    if timed_out:
+        body = {"message": "The upstream server is timing out", "request_id": request_id}
+    else:
+        body = {
+            "message": "An invalid response was received from the upstream server",
+            "request_id": request_id,
+        }
+    return MistralError(504 if timed_out else 502, body, content_type=GATEWAY_JSON, gateway=True)
+
+
 def method_not_allowed(allowed: list[str]) -> MistralError:
     return MistralError(405, {"detail": "Method Not Allowed"}, headers={"Allow": ", ".join(allowed)})
 
@@ -167,12 +179,7 @@ def status_error(status: int, request_id: str, rate_limit_shape: RateLimitShape 
             503, envelope("Service tier capacity exceeded for this model.", "invalid_request_error")
         )
     if status in (502, 504):
-        message = "An invalid response was received from the upstream server"
-        if status == 504:
-            message = "The upstream server is timing out"
-        return MistralError(
-            status, {"message": message, "request_id": request_id}, content_type=GATEWAY_JSON, gateway=True
-        )
+        return gateway_error(status == 504, request_id)
     if status >= 500:
         return MistralError(status, envelope("Internal server error", "internal_server_error", "1000"))
     return invalid_request(f"Request failed with status {status}", status=status)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from mistral_wire.contract import limits
 from mistral_wire.contract.base import Closed
 from mistral_wire.contract.chunks import DocumentURLChunk, FileChunk, ImageURLChunk
 from mistral_wire.contract.messages import Message
@@ -20,7 +21,7 @@ from mistral_wire.contract.tools import (
     ToolChoiceEnum,
 )
 
-Temperature = Annotated[float, Field(ge=0, le=1.5)]
+Temperature = Annotated[float, Field(ge=0, le=limits.TEMPERATURE_MAX)]
 TopP = Annotated[float, Field(gt=0, le=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Penalty = Annotated[float, Field(ge=-2, le=2)]

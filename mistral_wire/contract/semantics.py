@@ -9,7 +9,6 @@ endpoint, capabilities) come from the catalogue.
 
 import itertools
 import json
-import re
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -35,7 +34,7 @@ from mistral_wire.contract.tools import Tool
 MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
 FUNCTION_CALL = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}
 EMPTY_ASSISTANT = "Assistant message must have either content or tool_calls, but not none."
-TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
+TOOL_CALL_ID = messages.TOOL_CALL_ID
 
 
 class _ServingValidator(MistralRequestValidatorV11):

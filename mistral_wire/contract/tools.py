@@ -1,6 +1,7 @@
 """Tools, tool choice, response formats and the other structured chat options."""
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Discriminator, Field, Tag
 
@@ -13,6 +14,13 @@ class Function(Closed):
     strict: bool = False
     # Required by Mistral (optional in OpenAI): a tool without parameters is a 422.
     parameters: dict[str, Any]
+
+
+FUNCTION_NAME: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+"""Function (and tool-result) names Mistral accepts: mistral-common's rule, which is also OpenAI's."""
+
+FUNCTION_KEYS: Final = frozenset(Function.model_fields)
+"""The keys a function definition may carry."""
 
 
 class Tool(Closed):

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from mistral_wire import tokens
+from mistral_wire.contract import limits
 from mistral_wire.contract.catalogue import Family
 from mistral_wire.contract.errors import invalid_request
 from mistral_wire.contract.requests import EmbeddingRequest
 from mockserver.synthetic import seeds
 
-BATCH_TOKEN_LIMIT = 16384
+BATCH_TOKEN_LIMIT = limits.EMBEDDING_BATCH_TOKENS
 
 
 def _unit_vector(model: str, text: str, width: int) -> np.ndarray:

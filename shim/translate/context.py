@@ -28,7 +28,7 @@ class ChatContext:
 
 @dataclass(frozen=True)
 class Translated:
-    """A request ready for Mistral."""
+    """A chat request ready for Mistral."""
 
     body: dict[str, Any]
     # OpenAI parameters removed because Mistral has no equivalent (for the x-shim-dropped-params header).

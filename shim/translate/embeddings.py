@@ -21,33 +21,17 @@ from typing import Any, Literal
 
 from mistral_wire import tokens
 from mistral_wire.contract.catalogue import Tokenizer, lookup
+from mistral_wire.contract.limits import EMBEDDING_BATCH_TOKENS
 from mistral_wire.contract.requests import EmbeddingRequest
-from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
+from shim.translate import table
 from shim.translate.context import Options
-from shim.translate.models import resolve_model
+from shim.translate.plan import Plan
 from shim.translate.problem import OpenAIError, server_error
-from shim.translate.table import Row, refuse, unsupported
+from shim.translate.table import INTEGER, OMIT, STRING, TEXTS, Draft, Field, Table, refuse
 
 Encoding = Literal["float", "base64"]
 ENDPOINT = "embeddings"
-
-
-# One row per field of OpenAI's CreateEmbeddingRequest (a test holds this against OpenAI's spec).
-FIELDS: dict[str, Row] = {
-    "model": Row("convert", "configured aliases resolve to the Mistral model", "model"),
-    "input": Row("keep", "text or a list of texts; token-id arrays are refused: Mistral embeds text only"),
-    "dimensions": Row("rename", "Mistral's name for the width of the vectors", "output_dimension"),
-    "encoding_format": Row(
-        "convert", "Mistral is always asked for float; base64 is encoded by the shim", "encoding_format"
-    ),
-    "user": Row("drop", "no Mistral equivalent; it only labels the request for abuse monitoring"),
-}
-
-# Mistral's own fields (output_dtype, metadata, output_dimension) that an OpenAI field does not produce:
-# a client that knows Mistral may send them, and Mistral accepts them.
-MISTRAL_ONLY = frozenset(EmbeddingRequest.model_fields) - frozenset(FIELDS)
-
-UNKNOWN_REASON = "it is neither an OpenAI nor a Mistral embeddings parameter"
+PATH = "/v1/embeddings"
 
 # What a client that sends no ``encoding_format`` gets. OpenAI's spec defaults it to float, and every openai
 # SDK that wants base64 says so on the wire (the Python SDK sends "base64" whenever its caller gave none),
@@ -56,19 +40,6 @@ DEFAULT_CLIENT_ENCODING: Encoding = "float"
 
 # Tokenizer used to size batches for a model the catalogue does not know (the current vocabulary).
 FALLBACK_TOKENIZER: Tokenizer = "tekken"
-
-
-@dataclass(frozen=True)
-class EmbeddingPlan:
-    """The Mistral requests to send, in order, and what the merged answer must look like."""
-
-    bodies: tuple[dict[str, Any], ...]
-    # How many inputs each body holds, so merged indexes are continuous whatever Mistral numbers them.
-    sizes: tuple[int, ...]
-    # What the client gets back: floats, or base64 of little-endian float32.
-    encoding: Encoding
-    # OpenAI parameters removed (for the x-shim-dropped-params header).
-    dropped: tuple[str, ...] = ()
 
 
 def _is_int(value: Any) -> bool:
@@ -102,20 +73,93 @@ def _texts(value: Any) -> list[str] | None:
     raise refuse("input must be a string or an array of strings.", "input")
 
 
-def _client_encoding(value: Any) -> Encoding:
-    if value is None:
-        return DEFAULT_CLIENT_ENCODING
-    if value in ("float", "base64"):
-        return value
-    raise refuse(f"encoding_format must be 'float' or 'base64', not {value!r}.", "encoding_format")
+def _input(value: Any, draft: Draft, options: Options) -> Any:
+    draft.notes["texts"] = _texts(value)
+    return value
 
 
-def _tokenizer(model: Any) -> Tokenizer:
+def _dimensions(value: Any, draft: Draft, options: Options) -> Any:
+    if not _is_int(value) or value < 1:
+        raise refuse("dimensions must be an integer of at least 1.", "dimensions")
+    return value
+
+
+def _encoding_format(value: Any, draft: Draft, options: Options) -> Any:
+    if value not in ("float", "base64"):
+        raise refuse(f"encoding_format must be 'float' or 'base64', not {value!r}.", "encoding_format")
+    draft.notes["encoding"] = value
+    return OMIT
+
+
+# One row per field of OpenAI's CreateEmbeddingRequest (a test holds this against OpenAI's spec).
+FIELDS: dict[str, Field] = {
+    "model": Field("convert", "configured aliases resolve to the Mistral model", STRING, convert=table.model),
+    "input": Field(
+        "keep",
+        "text or a list of texts; token-id arrays are refused: Mistral embeds text only",
+        TEXTS,
+        convert=_input,
+        required=True,
+    ),
+    "dimensions": Field(
+        "rename",
+        "Mistral's name for the width of the vectors",
+        INTEGER,
+        target="output_dimension",
+        convert=_dimensions,
+    ),
+    "encoding_format": Field(
+        "convert",
+        "Mistral is always asked for float; base64 is encoded by the shim",
+        STRING,
+        convert=_encoding_format,
+    ),
+    "user": Field("drop", "no Mistral equivalent; it only labels the request for abuse monitoring", STRING),
+}
+
+# Mistral's own fields (output_dtype, metadata, output_dimension) that an OpenAI field does not produce:
+# a client that knows Mistral may send them, and Mistral accepts them.
+MISTRAL_ONLY = frozenset(EmbeddingRequest.model_fields) - frozenset(FIELDS)
+
+
+def always_float(draft: Draft, options: Options) -> None:
+    """Mistral is always asked for floats: its own base64 decodes to zero vectors in OpenAI's SDKs."""
+    draft.body["encoding_format"] = "float"
+
+
+TABLE = Table(
+    endpoint=ENDPOINT,
+    fields=FIELDS,
+    mistral_only={None: MISTRAL_ONLY},
+    rules=(("always-float", always_float),),
+    unknown_reason="it is neither an OpenAI nor a Mistral embeddings parameter",
+)
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """The Mistral requests to send, in order, and what the merged answer must look like."""
+
+    bodies: tuple[dict[str, Any], ...]
+    # How many inputs each body holds, so merged indexes are continuous whatever Mistral numbers them.
+    sizes: tuple[int, ...]
+    # What the client gets back: floats, or base64 of little-endian float32.
+    encoding: Encoding
+    # OpenAI parameters removed (for the x-shim-dropped-params header).
+    dropped: tuple[str, ...] = ()
+
+
+def tokenizer_for(body: Mapping[str, Any], options: Options) -> Tokenizer:
+    """The tokenizer that sizes this request's batches: the pipeline has it loaded (off the event loop)
+    before ``translate_embedding_request`` counts with it."""
+    model = table.model(body.get("model"), Draft(), options)
     family = lookup(model) if isinstance(model, str) else None
     return family.tokenizer if family is not None else FALLBACK_TOKENIZER
 
 
-def split_batches(texts: Sequence[str], tokenizer: Tokenizer, limit: int = BATCH_TOKEN_LIMIT) -> list[int]:
+def split_batches(
+    texts: Sequence[str], tokenizer: Tokenizer, limit: int = EMBEDDING_BATCH_TOKENS
+) -> list[int]:
     """Sizes of consecutive groups of ``texts`` whose token counts each sum to at most ``limit``.
 
     Greedy and order-preserving. A text that alone exceeds the limit goes alone, so Mistral's own refusal
@@ -139,44 +183,32 @@ def translate_embedding_request(body: Mapping[str, Any], options: Options) -> Em
     """The plan for an OpenAI ``CreateEmbeddingRequest``: Mistral bodies, client encoding, dropped fields.
 
     Raises ``OpenAIError`` (400) for what Mistral cannot do (token-id input) and, under
-    ``unsupported="error"``, for OpenAI-only parameters.
+    ``unsupported="error"``, for OpenAI-only parameters. Counts tokens: ``tokenizer_for``'s tokenizer must
+    be loaded already, or this loads it on the spot.
     """
-    out: dict[str, Any] = {}
-    dropped: list[str] = []
-    encoding: Encoding = DEFAULT_CLIENT_ENCODING
-    for key, value in body.items():
-        row = FIELDS.get(key)
-        if row is None:
-            if key in MISTRAL_ONLY:
-                out.setdefault(key, value)  # an OpenAI field mapped onto the same name wins
-            else:
-                unsupported(key, UNKNOWN_REASON, ENDPOINT, options, dropped)
-        elif key == "model":
-            out["model"] = resolve_model(value, options.aliases) if isinstance(value, str) else value
-        elif key == "encoding_format":
-            encoding = _client_encoding(value)
-        elif value is None:
-            continue  # an explicit null is the default, for every OpenAI field
-        elif key == "dimensions":
-            if not _is_int(value) or value < 1:
-                raise refuse("dimensions must be an integer of at least 1.", "dimensions")
-            out["output_dimension"] = value
-        elif row.action == "drop":
-            unsupported(key, row.reason, ENDPOINT, options, dropped)
-        else:
-            out[key] = value
-    out["encoding_format"] = "float"
-    if "input" not in out:
-        raise refuse("you must provide an input parameter.", "input")
-    texts = _texts(out["input"])
-    sizes = [1] if texts is None else split_batches(texts, _tokenizer(out.get("model")))
+    draft = table.apply(TABLE, body, options)
+    out = draft.body
+    texts: list[str] | None = draft.notes.get("texts")
+    sizes = [1] if texts is None else split_batches(texts, tokenizer_for(body, options))
     if len(sizes) == 1:
         bodies = [out]  # the client's input as it came: a string stays a string
     else:
         assert texts is not None  # several parts come only from a list
         ends = list(accumulate(sizes))
         bodies = [{**out, "input": texts[end - size : end]} for size, end in zip(sizes, ends, strict=True)]
-    return EmbeddingPlan(tuple(bodies), tuple(sizes), encoding, tuple(dropped))
+    encoding: Encoding = draft.notes.get("encoding", DEFAULT_CLIENT_ENCODING)
+    return EmbeddingPlan(tuple(bodies), tuple(sizes), encoding, tuple(draft.dropped))
+
+
+def plan(body: Mapping[str, Any], options: Options) -> Plan:
+    """Several Mistral requests when the batch is too large for one, merged into one OpenAI answer."""
+    table.check_types(TABLE, body)
+    embedding_plan = translate_embedding_request(body, options)
+
+    def answer(answers: Sequence[Any]) -> Any:
+        return merge_embedding_responses(embedding_plan, answers)
+
+    return Plan(PATH, embedding_plan.bodies, answer, dropped=embedding_plan.dropped)
 
 
 def encode_base64(vector: Sequence[float]) -> str:

@@ -71,6 +71,21 @@ def openai_rate_limit_headers(mistral: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def from_transport(kind: str, detail: str, seconds: float | None = None) -> OpenAIError:
+    """OpenAI's error for a transport failure of the upstream (``shim.upstream.UpstreamFailure``)."""
+    if kind == "timeout":
+        return upstream_timeout(seconds or 0.0)
+    if kind == "closed":
+        return upstream_unreachable(f"it closed the connection before answering ({detail})")
+    if kind == "broken":
+        return server_error(
+            502, f"The connection to the Mistral API failed mid-answer: {detail}.", "upstream_bad_response"
+        )
+    if kind == "bad_path":
+        return OpenAIError(400, detail, code="invalid_path")
+    return upstream_unreachable(detail)
+
+
 def upstream_unreachable(detail: str) -> OpenAIError:
     """Mistral could not be reached at all (DNS, refused or reset connection, TLS)."""
     return server_error(502, f"Could not reach the Mistral API: {detail}", "upstream_unreachable")

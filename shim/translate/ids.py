@@ -8,11 +8,9 @@ already have Mistral's shape (every id Mistral itself generated) are kept, so an
 """
 
 import hashlib
-import re
 from collections.abc import Iterable
 
-MISTRAL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
-"""The only tool-call id shape Mistral accepts (mistral-common ``MistralRequestValidatorV3``)."""
+from mistral_wire.contract.messages import TOOL_CALL_ID
 
 ID_LENGTH = 9
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -21,7 +19,7 @@ _SPACE = len(_ALPHABET) ** ID_LENGTH
 
 def is_mistral_id(value: object) -> bool:
     """Whether ``value`` is already an id Mistral accepts (and so is sent unchanged)."""
-    return isinstance(value, str) and MISTRAL_ID.fullmatch(value) is not None
+    return isinstance(value, str) and TOOL_CALL_ID.fullmatch(value) is not None
 
 
 def derive_id(original: str, attempt: int = 0) -> str:

@@ -8,8 +8,12 @@ client about capabilities and context length). What the shim adds is its aliases
 the model first refuse to go on.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from mistral_wire.http import segment
+from shim.translate.context import Options
+from shim.translate.plan import Plan
 
 OPENAI_KEYS = ("id", "object", "created", "owned_by")
 DEFAULT_OWNER = "mistralai"
@@ -78,3 +82,23 @@ def translate_model_list(body: Mapping[str, Any], aliases: Mapping[str, str]) ->
             position[alias] = len(cards)
             cards.append(card)
     return {"object": "list", "data": cards}
+
+
+def plan_list(inputs: Mapping[str, Any], options: Options) -> Plan:
+    """``GET /v1/models``: Mistral's list, with the configured aliases added."""
+
+    def answer(answers: Sequence[Any]) -> Any:
+        return translate_model_list(answers[0], options.aliases)
+
+    return Plan("/v1/models", (None,), answer, method="GET")
+
+
+def plan_retrieve(inputs: Mapping[str, Any], options: Options) -> Plan:
+    """``GET /v1/models/{id}``: the alias target's card, under the id the client asked for."""
+    requested = str(inputs["model_id"])
+    target = resolve_model(requested, options.aliases)
+
+    def answer(answers: Sequence[Any]) -> Any:
+        return translate_model(answers[0], requested)
+
+    return Plan(f"/v1/models/{segment(target)}", (None,), answer, method="GET")

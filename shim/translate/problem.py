@@ -18,6 +18,8 @@ class OpenAIError(Exception):
     param: str | None = None
     code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Close the connection after the answer: a body refused half-read, whose rest is not worth reading.
+    close_connection: bool = False
 
     def __str__(self) -> str:
         return f"{self.status} {self.message}"

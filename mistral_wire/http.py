@@ -1,6 +1,9 @@
-"""HTTP header helpers both servers share: the bearer key, and the headers never to pass on."""
+"""HTTP helpers both servers share: the bearer key, the headers never to pass on, Mistral's base URL."""
 
 from collections.abc import Mapping
+from urllib.parse import quote
+
+from yarl import URL
 
 HOP_BY_HOP = frozenset(
     "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade host "
@@ -23,3 +26,24 @@ def forwardable(headers: Mapping[str, str], also_dropped: frozenset[str] = froze
     """``headers`` without the hop-by-hop and credential ones (and ``also_dropped``), names as sent."""
     dropped = HOP_BY_HOP | CREDENTIALS | also_dropped
     return {name: value for name, value in headers.items() if name.lower() not in dropped}
+
+
+def base_url(url: str) -> str:
+    """Mistral's base URL as the servers append ``/v1/...`` to it: without a trailing ``/`` or ``/v1``.
+
+    LangChain and most guides write ``https://api.mistral.ai/v1``; appended to as given, every request would
+    go to ``/v1/v1/...`` and come back as a 404 that names no cause. The URL is otherwise kept as given.
+    """
+    parsed = URL(url)
+    path = parsed.raw_path.rstrip("/")
+    if path.endswith("/v1"):
+        path = path[: -len("/v1")]
+    return str(parsed.with_path(path or "/", encoded=True)).rstrip("/")
+
+
+_SEGMENT_SAFE = ":@-._~!$&'()*+,;="  # path characters that may stay as they are (RFC 3986 pchar less '%')
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded, for a value a client chose (a model id, a file id)."""
+    return quote(value, safe=_SEGMENT_SAFE)

@@ -6,6 +6,10 @@ stay reachable, with the mistralai SDK too (``server_url=shim_url + "/mistral"``
 upstream host is reached: the path is taken encoded and checked by ``Upstream.url``, and the client's
 Host, Authorization, X-Api-Key and Cookie headers are never forwarded, nor its forwarding headers
 (``Forwarded``, ``X-Forwarded-*``, ``X-Original-URL``...), which describe its own hop to the shim.
+
+Failures answer in Mistral's shapes, as a client of Mistral's API expects: Mistral's own refusals pass
+unchanged, the shim's (a refused path, a body over the limit) are Mistral's error envelope, and an
+upstream that cannot be reached or times out gets the gateway's 502 or 504 body.
 """
 
 import logging
@@ -16,10 +20,13 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mistral_wire import jsonio
-from shim.endpoints import common
-from shim.relay import ClientWriter
-from shim.state import Ledger
-from shim.upstream import passthrough_headers
+from mistral_wire.contract.errors import gateway_error
+from shim import answers, body
+from shim.exchange import EXCHANGE, Exchange
+from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
+from shim.relay import ClientGone, ClientWriter
+from shim.translate.problem import OpenAIError
+from shim.upstream import UpstreamFailure, passthrough_headers
 
 PREFIX = "/mistral"
 log = logging.getLogger("shim")
@@ -52,32 +59,77 @@ def _model(raw: bytes) -> str | None:
 
 
 async def passthrough(request: web.Request) -> web.StreamResponse:
-    entry = common.ledger(request)
-    raw = await common.read_body(request)
-    entry.model = _model(raw)
+    exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+    try:
+        response = await _forward(request, exchange)
+    except OpenAIError as error:
+        response = answers.error_response(error, "mistral")
+    except UpstreamFailure as failure:
+        response = _failure(failure, exchange)
+    except ClientGone as gone:
+        response = gone.response
+        exchange.client_gone = True
+    response[EXCHANGE] = exchange
+    return response
+
+
+def _failure(failure: UpstreamFailure, exchange: Exchange) -> web.Response:
+    """The gateway's answer when Mistral cannot be used (a refused path is the client's own 400)."""
+    if failure.kind == "bad_path":
+        return answers.error_response(OpenAIError(400, failure.detail, code="invalid_path"), "mistral")
+    error = gateway_error(failure.kind == "timeout", exchange.request_id)
+    return web.Response(
+        status=error.status, body=error.render(), headers={"Content-Type": error.content_type}
+    )
+
+
+async def _forward(request: web.Request, exchange: Exchange) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    limits = body.Limits(
+        settings.max_body_bytes, settings.max_body_mb, settings.client_timeout, settings.max_json_depth
+    )
+    raw = await body.read(request, limits)
+    if settings.log_bodies and raw:
+        exchange.request_body = raw
+    exchange.model = _model(raw)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
-    async with common.upstream(request).request(
+    started = time.monotonic()
+    try:
+        return await _relay(request, raw, headers, exchange)
+    except UpstreamFailure:
+        exchange.upstream_seconds = time.monotonic() - started
+        raise
+
+
+async def _relay(
+    request: web.Request, raw: bytes, headers: dict[str, str], exchange: Exchange
+) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    async with request.app[UPSTREAM].request(
         request.method,
         _upstream_path(request),
-        client_bearer=entry.client_bearer,
+        client_bearer=request[CREDENTIAL],
         body=raw or None,
         headers=headers,
         query=request.rel_url.raw_query_string,
     ) as (upstream, waited):
-        entry.upstream_status = upstream.status
-        entry.upstream_seconds += waited
+        exchange.upstream_status = upstream.status
+        exchange.upstream_seconds += waited
         sent = CIMultiDict(passthrough_headers(upstream.headers))
-        for name, value in entry.headers().items():
+        for name, value in exchange.headers().items():
             sent[name] = value
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=sent)
-        writer = ClientWriter(request, response)
+        writer = ClientWriter(request, response, settings.log_bodies)
         await writer.prepare()
-        await _copy(request, upstream, writer, entry)
+        try:
+            await _copy(request, upstream, writer, exchange)
+        finally:
+            exchange.response_body = writer.copy
         return response
 
 
 async def _copy(
-    request: web.Request, upstream: aiohttp.ClientResponse, writer: ClientWriter, entry: Ledger
+    request: web.Request, upstream: aiohttp.ClientResponse, writer: ClientWriter, exchange: Exchange
 ) -> None:
     """Copy the body as it arrives. An upstream that fails mid-body cuts the client's connection too
     (no final chunk), so the client sees a broken answer, never a shorter one that looks complete."""
@@ -92,7 +144,7 @@ async def _copy(
             if request.transport is not None:
                 request.transport.abort()
             return
-        entry.upstream_seconds += time.monotonic() - waiting
+        exchange.upstream_seconds += time.monotonic() - waiting
         if not chunk:
             break
         await writer.write(chunk)

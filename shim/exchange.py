@@ -1,31 +1,27 @@
-"""What the app and its handlers share: the app's singletons and each request's bookkeeping."""
+"""The record of one request through the shim: what it became, what was dropped or repaired, how long it took.
+
+The pipeline (``shim.pipeline``) and the pass-through (``shim.passthrough``) each make one and return it
+with the answer; the edges read it for the headers every answer carries and for the access-log line. No
+other module writes it.
+"""
 
 import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from shim.config import ShimConfig
-from shim.upstream import Upstream
-
-CONFIG = web.AppKey("config", ShimConfig)
-UPSTREAM = web.AppKey("upstream", Upstream)
-
 
 @dataclass
-class Ledger:
-    """One request's facts for the response headers and the access log."""
-
+class Exchange:
     request_id: str
     started: float
-    upstream_seconds: float = 0.0
-    upstream_status: int | None = None
     model: str | None = None
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
-    client_bearer: str | None = field(default=None, repr=False)
-    # Close the connection after the answer (a body refused before it was all read).
-    close_after: bool = False
+    upstream_status: int | None = None
+    upstream_seconds: float = 0.0
+    # The client left before the answer was complete (logged as 499).
+    client_gone: bool = False
     # Filled only with --log-bodies.
     request_body: bytes | None = field(default=None, repr=False)
     response_body: bytes | bytearray | None = field(default=None, repr=False)
@@ -44,7 +40,8 @@ class Ledger:
         return out
 
 
-LEDGER = web.RequestKey("ledger", Ledger)
+EXCHANGE = web.ResponseKey("exchange", Exchange)
+"""Where an answer carries its exchange record to the edges."""
 
 
 def _header_safe(name: str) -> str:

@@ -26,30 +26,27 @@ Decisions, with the evidence in the failure catalogue:
 """
 
 import mimetypes
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mistral_wire.contract import messages as contract_messages
+from mistral_wire.contract.chunks import CHUNK_TYPES
+from mistral_wire.contract.tools import FUNCTION_NAME
 from shim.translate import ids
 
 BRIDGE_TEXT = "Ok."
 """The assistant turn inserted between a tool result and a user turn (see the module docstring)."""
 
-NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-"""Function and tool-message names Mistral accepts (mistral-common's rule, also OpenAI's)."""
-
-# What each Mistral role may carry; everything else an OpenAI client sends is left out.
-ROLE_KEYS: dict[str, frozenset[str]] = {
-    "system": frozenset({"role", "content"}),
-    "user": frozenset({"role", "content"}),
-    "assistant": frozenset({"role", "content", "tool_calls", "prefix"}),
-    "tool": frozenset({"role", "content", "tool_call_id", "name"}),
-}
 RENAMED_ROLES = {"developer": "system", "function": "tool"}
+ROLE_KEYS = contract_messages.ROLE_KEYS
+"""What each Mistral role may carry (from Mistral's message models); everything else is left out."""
 
-# Chunk types of Mistral's own that a client who knows Mistral may send; they pass unchanged.
-MISTRAL_CHUNKS = frozenset({"document_url", "reference", "thinking"})
+OPENAI_PARTS = frozenset({"text", "refusal", "image_url", "input_audio", "file"})
+"""OpenAI's content part types, each rebuilt as Mistral's chunk below."""
+MISTRAL_CHUNKS = CHUNK_TYPES - OPENAI_PARTS
+"""Mistral's own chunk types (``document_url``, ``reference``, ``thinking``...) that a client who knows
+Mistral may send: they pass unchanged."""
 DEFAULT_FILE_MEDIA_TYPE = "application/pdf"
 
 
@@ -204,7 +201,7 @@ def _message(message: Any, position: int, repairs: _Repairs) -> Any:
         if message.get("tool_call_id") is not None:
             out["tool_call_id"] = message["tool_call_id"]
         name = message.get("name")
-        if isinstance(name, str) and NAME.fullmatch(name):
+        if isinstance(name, str) and FUNCTION_NAME.fullmatch(name):
             out["name"] = name
     handled = ROLE_KEYS[role] | ({"function_call"} if "tool_calls" in out else set())
     if any(value is not None and key not in handled for key, value in message.items()):

@@ -19,9 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shim.translate.context import ChatContext
-from shim.translate.problem import OpenAIError, server_error
-from shim.translate.responses import (
+from shim.translate.chat.answer import (
     MISTRAL_ONLY_MESSAGE_KEYS,
     arguments_text,
     fallback_call_id,
@@ -30,6 +28,8 @@ from shim.translate.responses import (
     order_usage,
     split_content,
 )
+from shim.translate.context import ChatContext
+from shim.translate.problem import OpenAIError, server_error
 
 CHUNK = "chat.completion.chunk"
 # Top-level keys of a Mistral chunk that are rebuilt or removed: ``p`` is padding, ``usage`` moves.

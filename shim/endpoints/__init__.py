@@ -1,1 +1,0 @@
-"""The shim's route handlers: thin edges around the pure translators in ``shim.translate``."""

@@ -1,0 +1,143 @@
+"""Every setting of the shim, once: its flag, ``SHIM_<NAME>`` variable, config-file key, default and help.
+
+``mistral-shim serve`` builds its command line from ``ShimSettings``, ``create_app()`` under gunicorn (which
+has no flags) reads the same settings from the environment and ``SHIM_CONFIG``, and the README's table is
+rendered from it (``mistral_wire.settings`` says how). Precedence: flags, then environment, then the file.
+
+The one rule that can stop the shim from starting: with ``MISTRAL_API_KEY`` set, clients spend that key, so
+on any address other than loopback at least one client key (``--api-key`` / ``SHIM_API_KEYS``) is required.
+"""
+
+import functools
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Final, Literal
+
+from yarl import URL
+
+from mistral_wire import settings
+from mistral_wire.settings import SettingsError, log_level, not_negative, port, positive, setting
+from shim.translate.context import Options
+
+DEFAULT_UPSTREAM: Final = "https://api.mistral.ai"
+MAX_JSON_DEPTH: Final = 512
+"""The deepest nesting --max-json-depth may allow: the translators walk a body recursively, and this keeps
+them far from Python's recursion limit (a test sends a body this deep through the shim)."""
+
+
+def _upstream(value: Any) -> str | None:
+    try:
+        url = URL(value)
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or url.query_string:
+        return f"must be an http(s) URL such as https://api.mistral.ai, not {value!r}"
+    return None
+
+
+def _json_depth(value: Any) -> str | None:
+    return None if 1 <= value <= MAX_JSON_DEPTH else f"must be between 1 and {MAX_JSON_DEPTH}, not {value}"
+
+
+@dataclass(frozen=True)
+class ShimSettings:
+    ENV_PREFIX: ClassVar[str] = "SHIM_"
+
+    host: str = setting("127.0.0.1", "address to bind")
+    port: int = setting(8080, "port to listen on", check=port)
+    upstream: str = setting(
+        DEFAULT_UPSTREAM,
+        "Mistral's base URL (a trailing /v1 is removed)",
+        env=("SHIM_UPSTREAM", "MISTRAL_BASE_URL"),
+        check=_upstream,
+    )
+    mistral_api_key: str | None = setting(
+        None,
+        "the key the shim uses upstream; clients then present a client key (without it, each client's "
+        "bearer is its Mistral key)",
+        flag=None,
+        env="MISTRAL_API_KEY",
+        file=(),
+        secret=True,
+    )
+    client_keys: frozenset[str] = setting(
+        frozenset(),
+        "a key clients must present when MISTRAL_API_KEY is set (repeatable)",
+        flag="--api-key",
+        env="SHIM_API_KEYS",
+        file=("api_keys", "api_key"),
+        metavar="KEY",
+        secret=True,
+    )
+    aliases: Mapping[str, str] = setting(
+        {},
+        'model aliases, "openai-name" = "mistral-model" (repeatable as --alias NAME=MODEL)',
+        flag="--alias",
+        env="SHIM_ALIASES",
+        metavar="NAME=MODEL",
+    )
+    unsupported: Literal["drop", "error"] = setting(
+        "drop", "OpenAI-only parameters: drop and name them in x-shim-dropped-params, or answer 400"
+    )
+    timeout: float = setting(600.0, "upstream read timeout in seconds; a hang answers 504", check=positive)
+    connect_timeout: float = setting(10.0, "upstream connect timeout in seconds", check=positive)
+    client_timeout: float = setting(
+        60.0, "seconds a client may pause while sending its body before a 408", check=positive
+    )
+    retries: int = setting(0, "retries of upstream 429/503, honouring Retry-After", check=not_negative)
+    log_bodies: bool = setting(False, "include request and response bodies in the access log")
+    log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR", check=log_level)
+    cors_origins: tuple[str, ...] = setting(
+        (),
+        "allow this browser origin (repeatable)",
+        flag="--cors-origin",
+        file=("cors_origins", "cors_origin"),
+        metavar="ORIGIN",
+    )
+    max_body_mb: float = setting(50.0, "largest request body in MB; larger ones get a 413", check=positive)
+    max_json_depth: int = setting(
+        128, "deepest nesting of a translated request's JSON body; deeper ones get a 400", check=_json_depth
+    )
+
+    @functools.cached_property
+    def options(self) -> Options:
+        """What the translators need to know, built once: every request asks for it."""
+        return Options(unsupported=self.unsupported, aliases=dict(self.aliases))
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every key the shim knows, for scrubbing from anything it logs."""
+        return tuple(k for k in (self.mistral_api_key, *self.client_keys) if k)
+
+    def check(self) -> None:
+        """Each setting's own check, then the rules across settings."""
+        settings.check_values(self)
+        if self.mistral_api_key and not self.client_keys and not is_loopback(self.host):
+            raise SettingsError(
+                f"refusing to serve MISTRAL_API_KEY on {self.host} with no client keys: anyone who can reach "
+                "the shim would spend your key. Set --api-key (or SHIM_API_KEYS), or bind to 127.0.0.1."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> ShimSettings:
+    """The settings from flags (text, as the command line gives them), environment and file, checked."""
+    return settings.load(ShimSettings, flags, environ, config_file)

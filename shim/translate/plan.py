@@ -1,0 +1,36 @@
+"""A translated request, ready for the pipeline: what to send Mistral, and how to translate what comes back.
+
+Every translated endpoint turns an OpenAI request into a ``Plan``, purely; the pipeline (``shim.pipeline``)
+sends its bodies, one or several (a batch of embeddings split to fit Mistral's limit), and hands Mistral's
+answers to ``answer``, or, when the client asked for a stream, each event to the translator ``stream``
+makes. The pipeline knows nothing of any endpoint, and no endpoint knows HTTP.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class StreamTranslation(Protocol):
+    """One stream's state machine: Mistral's events in, the client's events out, nothing buffered."""
+
+    def feed(self, event: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The events that follow Mistral's ``[DONE]``, before the client's own ``[DONE]``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: str
+    # One body per upstream request (None for a GET).
+    bodies: tuple[dict[str, Any] | None, ...]
+    # Mistral's JSON answers, one per body, in order → the client's answer.
+    answer: Callable[[Sequence[Any]], Any]
+    # Set when the client asked for a stream (then there is exactly one body).
+    stream: Callable[[], StreamTranslation] | None = None
+    # OpenAI parameters removed (``x-shim-dropped-params``) and repairs made (``x-shim-repairs``).
+    dropped: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+    method: str = "POST"
