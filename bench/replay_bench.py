@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.mock_bench import cpus, free_port, load  # noqa: E402
-from mockserver.recording import store as store_module  # noqa: E402
-from mockserver.recording.model import Body, Event, Recording  # noqa: E402
+from mockserver.recording import index as store_module  # noqa: E402
+from mockserver.recording.format import Body, Event, Recording  # noqa: E402
 from mockserver.recording.store import RecordingStore, file_stem  # noqa: E402
 
 CHAT = "/v1/chat/completions"
@@ -187,7 +187,7 @@ print(json.dumps(late))
 SCHEDULER_ONLY = """
 import asyncio, inspect, json, sys
 sys.path.insert(0, sys.argv[1])
-from mockserver import sse
+from mockserver import render as sse
 
 # Replays ask for precise timing (versions before it had a single mode).
 PRECISE = {"precise": True} if "precise" in inspect.signature(sse.send).parameters else {}

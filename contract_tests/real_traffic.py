@@ -34,13 +34,13 @@ from aiohttp import web
 from contract_tests.real_answers import write_cassettes
 from contract_tests.reverse import equivalent_chat_body
 from mockserver.app import create_app as create_mock
-from mockserver.config import MockConfig
 from mockserver.recording import matching
 from mockserver.recording.cassettes import Interaction, iter_cassette_files, load_cassette
+from mockserver.recording.format import Body
 from mockserver.recording.importer import to_recording
-from mockserver.recording.model import Body
 from mockserver.recording.store import endpoint_name, file_stem
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
 from tests.spec import shared_dir
@@ -195,7 +195,7 @@ class Layers:
     def urls(self, layer: int) -> tuple[str, str]:
         """``(shim, mock)`` root URLs of a layer."""
         if layer not in self._urls:
-            config = MockConfig(
+            config = MockSettings(
                 mode="replay",
                 recordings=self._folders[layer],
                 speed=0.0,

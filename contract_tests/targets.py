@@ -20,8 +20,8 @@ from pathlib import Path
 from aiohttp import web
 
 from mockserver.app import create_app as create_mock
-from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
 
@@ -82,7 +82,7 @@ class Servers:
         return self._stack.enter_context(ServerThread(make))
 
     def _mock(self, **settings: object) -> str:
-        config = MockConfig(api_keys=frozenset({KEY}), **settings)  # type: ignore[arg-type]
+        config = MockSettings(api_keys=frozenset({KEY}), **settings)  # type: ignore[arg-type]
         return self._serve(lambda: create_mock(config))
 
     def _shim(self, upstream: str, **settings: object) -> str:

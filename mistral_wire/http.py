@@ -1,5 +1,7 @@
 """HTTP helpers both servers share: the bearer key, the headers never to pass on, Mistral's base URL."""
 
+import errno
+import socket
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -47,3 +49,16 @@ _SEGMENT_SAFE = ":@-._~!$&'()*+,;="  # path characters that may stay as they are
 def segment(value: str) -> str:
     """One path segment, percent-encoded, for a value a client chose (a model id, a file id)."""
     return quote(value, safe=_SEGMENT_SAFE)
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another process already listens on ``host:port`` (checked before anything is announced)."""
+    if port == 0:
+        return False
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False

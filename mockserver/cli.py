@@ -1,13 +1,16 @@
 """``mistral-mock``: the command line of the offline Mistral."""
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mistral_wire import settings as settings_table
+from mistral_wire.http import port_taken
+from mistral_wire.settings import SettingsError
 from mockserver import __version__, logs
-from mockserver.config import MockConfig
+from mockserver import settings as mock_settings
+from mockserver.settings import MockSettings
 
 FAULTS_HELP = """\
 faults on request (header x-mock-fault, ';'-separated; synthetic and replay modes, every /v1 route):
@@ -30,71 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=FAULTS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8081)
-    serve.add_argument(
-        "--mode",
-        choices=["synthetic", "record", "replay", "auto"],
-        default="synthetic",
-        help="where answers come from: generated (default), upstream (record), recordings (replay), or both",
-    )
-    serve.add_argument(
-        "--upstream", default="https://api.mistral.ai", help="the API to record (default: Mistral)"
-    )
-    serve.add_argument(
-        "--recordings", type=Path, help="the directory recordings are read from and written to"
-    )
-    serve.add_argument(
-        "--speed", type=float, default=1.0, help="replay speed: 1 as recorded, 2 faster, 0 no wait"
-    )
-    serve.add_argument(
-        "--on-miss",
-        choices=["error", "synthetic"],
-        default="error",
-        help="replay: what an unmatched request gets",
-    )
-    serve.add_argument(
-        "--ignore-field",
-        action="append",
-        default=[],
-        dest="ignore_fields",
-        help="a body field left out of matching, dotted, * for any key or index (repeatable)",
-    )
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        dest="api_keys",
-        help="accept only this bearer key (repeatable; also MOCK_API_KEYS, comma-separated)",
-    )
-    serve.add_argument(
-        "--max-body-mb", type=float, default=50.0, help="largest request body; 413 beyond (default 50)"
-    )
-    serve.add_argument("--latency-ms", type=int, default=0, help="delay before every answer")
-    serve.add_argument("--chunk-ms", type=int, default=0, help="delay between SSE events")
-    serve.add_argument("--rpm", type=int, default=None, help="requests per minute per key (429 beyond)")
-    serve.add_argument("--tpm", type=int, default=None, help="tokens per minute per key (429 beyond)")
-    serve.add_argument(
-        "--rate-limit-body",
-        choices=["app", "gateway"],
-        default="app",
-        dest="rate_limit_shape",
-        help="body of --rpm/--tpm 429s: Mistral's rate_limited envelope (default) or the gateway's "
-        '{"message":"Requests rate limit exceeded"}',
-    )
-    serve.add_argument("--padding", action="store_true", help="add the live API's random 'p' field to chunks")
-    serve.add_argument(
-        "--validation-errors",
-        choices=["envelope", "bare"],
-        default="envelope",
-        help="422 body shape: Mistral's envelope (default) or the bare FastAPI {'detail': [...]}",
-    )
-    serve.add_argument(
-        "--log-level",
-        default="INFO",
-        help="DEBUG, INFO (default: one JSON access line per request, with its id), WARNING, ERROR; "
-        "keys are scrubbed from every line",
-    )
+    serve.add_argument("--config", type=Path, help="TOML file with any of these settings")
+    settings_table.add_arguments(serve, MockSettings)
     importer = commands.add_parser("import-vcr", help="convert cassettes of Mistral traffic into recordings")
     importer.add_argument(
         "cassettes", nargs="+", type=Path, help="vcrpy / pytest-recording / Ruby VCR YAML files"
@@ -103,29 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> MockConfig:
-    keys = set(args.api_keys)
-    keys.update(k.strip() for k in os.environ.get("MOCK_API_KEYS", "").split(",") if k.strip())
-    return MockConfig(
-        host=args.host,
-        port=args.port,
-        mode=args.mode,
-        api_keys=frozenset(keys),
-        max_body_mb=args.max_body_mb,
-        latency_ms=args.latency_ms,
-        chunk_ms=args.chunk_ms,
-        rpm=args.rpm,
-        tpm=args.tpm,
-        rate_limit_shape=args.rate_limit_shape,
-        padding=args.padding,
-        validation_shape=args.validation_errors,
-        upstream=args.upstream,
-        upstream_key=os.environ.get("MISTRAL_API_KEY") or None,
-        recordings=args.recordings,
-        speed=args.speed,
-        on_miss=args.on_miss,
-        ignore_fields=tuple(args.ignore_fields),
-    )
+def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> MockSettings:
+    """The settings a ``serve`` command line asks for, with the environment's; raises ``SettingsError``."""
+    flags = settings_table.flags_of(args, MockSettings)
+    return mock_settings.load(flags, environ, config_file=args.config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,20 +57,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = import_files(args.cassettes, args.out)
         print(report.summary())
         return 1 if report.failed else 0
-    if args.mode != "synthetic" and args.recordings is None:
-        _parser().error(f"--mode {args.mode} needs --recordings DIR")
-    config = config_from_args(args)
-    logs.configure(args.log_level, [k for k in (config.upstream_key, *config.api_keys) if k])
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as error:
+        print(f"mistral-mock: {error}", file=sys.stderr)
+        return 2
+    if port_taken(settings.host, settings.port):
+        print(
+            f"mistral-mock: port {settings.port} on {settings.host} is in use by another process; "
+            "choose another with --port (or MOCK_PORT)",
+            file=sys.stderr,
+        )
+        return 2
+    logs.configure(settings.log_level, settings.secrets)
     from aiohttp import web
 
     from mockserver.app import create_app
 
-    where = f" ({config.recordings})" if config.recordings else ""
+    where = f" ({settings.recordings})" if settings.recordings else ""
     print(
-        f"mistral-mock {__version__}: {config.mode} mode{where} on http://{config.host}:{config.port}",
+        f"mistral-mock {__version__}: {settings.mode} mode{where} on http://{settings.host}:{settings.port}",
         flush=True,
     )
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
 

@@ -127,9 +127,9 @@ def _mode_for(record_mode: str, folder: Path) -> str:
 @pytest.fixture
 def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
     """The base URL of a mock that replays (or records) this test's Mistral traffic."""
-    from mockserver.app import SERVICE, create_app
-    from mockserver.config import MockConfig
+    from mockserver.app import MISSES, STORE, create_app
     from mockserver.serving import ServerThread
+    from mockserver.settings import MockSettings
 
     record_mode = _record_mode(request.config)
     folder = recordings_dir(request)
@@ -141,7 +141,7 @@ def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
         or os.environ.get("MISTRAL_BASE_URL")
         or "https://api.mistral.ai"
     )
-    config = MockConfig(
+    config = MockSettings(
         mode=mode,  # type: ignore[arg-type]
         recordings=folder,
         upstream=upstream,
@@ -156,11 +156,11 @@ def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
         return app
 
     with ServerThread(make) as url:
-        service = apps[0][SERVICE]
-        request.node.stash[_MISSES_KEY] = service.misses
+        store = apps[0][STORE]
+        request.node.stash[_MISSES_KEY] = apps[0].get(MISSES, [])
         yield url
     used = request.config.stash[_USED_KEY].setdefault(folder, set())
-    used.update(p.resolve() for p in service.store.used())
+    used.update(p.resolve() for p in store.used())
     misses = _unreported_misses(request.node)  # made after the test body (in another fixture's teardown)
     if misses:
         pytest.fail(_miss_report(misses), pytrace=False)

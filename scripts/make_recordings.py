@@ -24,14 +24,14 @@ from mistralai.client import Mistral, errors  # noqa: E402
 
 from contract_tests.mistral_scenarios import scenarios  # noqa: E402
 from mockserver.app import create_app  # noqa: E402
-from mockserver.config import MockConfig  # noqa: E402
 from mockserver.serving import ServerThread  # noqa: E402
+from mockserver.settings import MockSettings  # noqa: E402
 
 
 def record(out: Path, upstream: str, key: str) -> int:
     if out.exists():
         shutil.rmtree(out)
-    config = MockConfig(mode="record", upstream=upstream, upstream_key=key, recordings=out)
+    config = MockSettings(mode="record", upstream=upstream, upstream_key=key, recordings=out)
     with ServerThread(lambda: create_app(config)) as recorder:
         client = Mistral(api_key=key, server_url=recorder)
         for name, run in scenarios(client).items():
@@ -92,7 +92,7 @@ def record_sdk_scenarios(args: argparse.Namespace) -> None:
             sys.exit("--live needs MISTRAL_API_KEY")
         count = record(args.out, os.environ.get("MISTRAL_BASE_URL", "https://api.mistral.ai"), key)
     else:
-        with ServerThread(lambda: create_app(MockConfig())) as upstream:
+        with ServerThread(lambda: create_app(MockSettings())) as upstream:
             count = record(args.out, upstream, "offline-recording-key")
     print(f"{count} recordings in {args.out}")
 

@@ -1,14 +1,13 @@
 """``mistral-shim``: an OpenAI-compatible server in front of Mistral."""
 
 import argparse
-import errno
 import logging
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mistral_wire import settings as settings_table
+from mistral_wire.http import port_taken
 from mistral_wire.settings import SettingsError
 from shim import __version__, accesslog
 from shim import settings as shim_settings
@@ -31,19 +30,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="TOML file with any of these settings, plus [aliases]")
     settings_table.add_arguments(serve, ShimSettings)
     return parser
-
-
-def port_taken(host: str, port: int) -> bool:
-    """Whether another process already listens on ``host:port`` (checked before anything is announced)."""
-    if port == 0:
-        return False
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            return exc.errno == errno.EADDRINUSE
-    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,8 +8,8 @@ from aiohttp import web
 from openai import AsyncOpenAI, OpenAI
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
 
@@ -20,7 +20,7 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 @pytest.fixture(scope="session")
 def mock_url() -> Iterator[str]:
     """One default mock for the whole session (synthetic mode, any key accepted)."""
-    with ServerThread(lambda: create_app(MockConfig())) as url:
+    with ServerThread(lambda: create_app(MockSettings())) as url:
         yield url
 
 
@@ -41,7 +41,7 @@ def _starter(make: Callable[..., web.Application]) -> Iterator[Callable[..., str
 @pytest.fixture
 def start_mock() -> Iterator[Callable[..., str]]:
     """Start a mock with custom settings; stopped when the test ends."""
-    yield from _starter(lambda **settings: create_app(MockConfig(**settings)))  # type: ignore[arg-type]
+    yield from _starter(lambda **settings: create_app(MockSettings(**settings)))  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 from mistralai.client import Mistral, errors
 
 from contract_tests.mistral_scenarios import scenarios
-from mockserver.app import SERVICE, create_app
-from mockserver.config import MockConfig
+from mockserver.app import STORE, create_app
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings" / "mistral"
 
@@ -18,7 +18,7 @@ def test_every_scenario_replays_and_every_recording_is_used() -> None:
     apps = []
 
     def make():  # type: ignore[no-untyped-def]
-        apps.append(create_app(MockConfig(mode="replay", recordings=RECORDINGS, speed=0)))
+        apps.append(create_app(MockSettings(mode="replay", recordings=RECORDINGS, speed=0)))
         return apps[-1]
 
     with ServerThread(make) as url:
@@ -31,7 +31,7 @@ def test_every_scenario_replays_and_every_recording_is_used() -> None:
                 assert "recording_not_found" not in refused.value.body
             else:
                 assert run() is not None, name
-        assert apps[0][SERVICE].store.unused() == []
+        assert apps[0][STORE].unused() == []
 
 
 def test_committed_recordings_hold_no_key() -> None:

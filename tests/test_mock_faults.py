@@ -233,10 +233,10 @@ def test_server_wide_gateway_429s(start_mock: Callable[..., str]) -> None:
 
 
 def test_the_command_line_offers_the_gateway_shape() -> None:
-    from mockserver.cli import _parser, config_from_args
+    from mockserver.cli import _parser, settings_from_args
 
     args = _parser().parse_args(["serve", "--rpm", "5", "--rate-limit-body", "gateway"])
-    assert config_from_args(args).rate_limit_shape == "gateway"
+    assert settings_from_args(args).rate_limit_shape == "gateway"
     assert "shape=gateway" in _parser()._subparsers._group_actions[0].choices["serve"].format_help()
 
 
@@ -288,14 +288,14 @@ def test_a_spent_token_budget_refuses_every_route(start_mock: Callable[..., str]
 def replay_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One plain chat answer, one stream and the models list, recorded from a synthetic upstream."""
     from mockserver.app import create_app
-    from mockserver.config import MockConfig
     from mockserver.serving import ServerThread
+    from mockserver.settings import MockSettings
 
     folder = tmp_path_factory.mktemp("faults") / "recordings"
     with (
-        ServerThread(lambda: create_app(MockConfig())) as upstream,
+        ServerThread(lambda: create_app(MockSettings())) as upstream,
         ServerThread(
-            lambda: create_app(MockConfig(mode="record", upstream=upstream, recordings=folder))
+            lambda: create_app(MockSettings(mode="record", upstream=upstream, recordings=folder))
         ) as rec,
         httpx.Client(base_url=rec, headers=AUTH) as client,
     ):

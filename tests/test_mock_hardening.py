@@ -22,7 +22,7 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
-from mockserver.cli import _parser, config_from_args
+from mockserver.cli import _parser, settings_from_args
 from tests.conftest import AUTH
 from tests.hardening_support import BODIES, PARSE, mistral_error, raw_request, strict_json
 
@@ -173,7 +173,7 @@ def test_absurd_json_schemas_get_an_answer_not_a_hang(http: httpx.Client) -> Non
 
 
 def test_the_body_limit_is_a_flag_and_answers_413(start_mock: Callable[..., str]) -> None:
-    config = config_from_args(_parser().parse_args(["serve", "--max-body-mb", "0.25"]))
+    config = settings_from_args(_parser().parse_args(["serve", "--max-body-mb", "0.25"]))
     assert config.max_body_bytes == 262_144
     url = start_mock(max_body_mb=0.25)
     big = {**GOOD["/v1/chat/completions"][1], "prompt_cache_key": "x" * 300_000}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx2 as httpx
 import pytest
 
-from mockserver.cli import _parser, config_from_args
+from mockserver.cli import _parser, settings_from_args
 from tests.conftest import AUTH
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
@@ -49,10 +49,13 @@ def test_configured_keys_restrict_access(start_mock: Callable[..., str]) -> None
     )
 
 
-def test_keys_come_from_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_come_from_flags_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same precedence as every setting of both servers: the flags, when given, win whole."""
     monkeypatch.setenv("MOCK_API_KEYS", "env-one, env-two")
-    config = config_from_args(_parser().parse_args(["serve", "--api-key", "flag"]))
-    assert config.api_keys == {"flag", "env-one", "env-two"}
+    config = settings_from_args(_parser().parse_args(["serve"]))
+    assert config.api_keys == {"env-one", "env-two"}
+    config = settings_from_args(_parser().parse_args(["serve", "--api-key", "flag", "--api-key", "other"]))
+    assert config.api_keys == {"flag", "other"}
     assert config.host == "127.0.0.1"
 
 

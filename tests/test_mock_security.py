@@ -10,8 +10,8 @@ import httpx2 as httpx
 import pytest
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from tests.hardening_support import assert_no_secrets, mock_process, raw_request
 from tests.shim_support import child_env
 
@@ -84,7 +84,7 @@ def test_no_key_reaches_the_logs_at_the_most_verbose_level(tmp_path: Path, mode:
     """DEBUG logs everything any level would: a key absent at DEBUG is absent at every level."""
     recordings = tmp_path / "recordings"
     auth = {"Authorization": f"Bearer {CLIENT_KEY}"}
-    with ServerThread(lambda: create_app(MockConfig(api_keys=frozenset({UPSTREAM_KEY})))) as upstream:
+    with ServerThread(lambda: create_app(MockSettings(api_keys=frozenset({UPSTREAM_KEY})))) as upstream:
         args = ["--api-key", CLIENT_KEY]
         if mode == "record":
             args += ["--mode", "record", "--upstream", upstream, "--recordings", str(recordings)]

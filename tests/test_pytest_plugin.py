@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 
 USER_TESTS = """
 import pytest
@@ -43,7 +43,7 @@ def quiet_ini(pytester: pytest.Pytester) -> None:
 
 @pytest.fixture
 def upstream() -> Iterator[str]:
-    with ServerThread(lambda: create_app(MockConfig())) as url:
+    with ServerThread(lambda: create_app(MockSettings())) as url:
         yield url
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.recording import store as store_module
-from mockserver.recording.model import Body, Recording
+from mockserver.recording import index as index_module
+from mockserver.recording.format import Body, Recording
 from mockserver.recording.store import RecordingStore
 
 
@@ -35,14 +35,14 @@ def test_the_cache_holds_recordings_up_to_a_size_and_forgets_the_oldest(
     writer = RecordingStore(tmp_path)
     paths = [writer.save(_recording(number)) for number in range(6)]
     size = max(path.stat().st_size for path in paths)
-    monkeypatch.setattr(store_module, "CACHE_BYTES", 3 * size)
+    monkeypatch.setattr(index_module, "CACHE_BYTES", 3 * size)
     reader = RecordingStore(tmp_path)
     reader.load()
     for path in paths:
         reader.read(path)
-    assert list(reader._cache) == paths[-3:]
+    assert reader.index.cached() == paths[-3:]
     reader.read(paths[3])  # a hit makes it the most recently used
     reader.read(paths[0])  # a miss reads the file again and forgets the least recently used
-    assert list(reader._cache) == [paths[5], paths[3], paths[0]]
-    assert reader._cached_bytes == sum(path.stat().st_size for path in reader._cache)
+    assert reader.index.cached() == [paths[5], paths[3], paths[0]]
+    assert reader.index.cached_bytes() == sum(path.stat().st_size for path in reader.index.cached())
     assert reader.read(paths[0]).response_body.value["n"] == 0

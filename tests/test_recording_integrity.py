@@ -13,9 +13,9 @@ import httpx2 as httpx
 from aiohttp import web
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from tests.hardening_support import BODIES, assert_no_secrets, raw_request
 
 CLIENT_KEY = "CLIENT-key-7d6c5b4a3e2f"
@@ -77,7 +77,7 @@ def test_no_request_writes_outside_the_recordings_folder(tmp_path: Path) -> None
     box = tmp_path / "box"
     recordings = box / "recordings"
     with ServerThread(_echo_upstream) as upstream:
-        config = MockConfig(
+        config = MockSettings(
             mode="record", upstream=upstream, recordings=recordings, upstream_key=UPSTREAM_KEY
         )
         with ServerThread(lambda: create_app(config)) as recorder:
@@ -113,10 +113,10 @@ def test_no_request_writes_outside_the_recordings_folder(tmp_path: Path) -> None
 
 def test_a_proxied_answer_carries_an_id_even_from_an_upstream_that_sends_none(tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {CLIENT_KEY}"}
-    with ServerThread(_echo_upstream) as bare, ServerThread(lambda: create_app(MockConfig())) as mistral:
+    with ServerThread(_echo_upstream) as bare, ServerThread(lambda: create_app(MockSettings())) as mistral:
         for name, upstream in (("bare", bare), ("mistral", mistral)):
             folder = tmp_path / name
-            config = MockConfig(mode="record", upstream=upstream, recordings=folder)
+            config = MockSettings(mode="record", upstream=upstream, recordings=folder)
             with ServerThread(lambda: create_app(config)) as recorder:  # noqa: B023
                 answer = httpx.get(f"{recorder}/v1/models", headers=auth)
             assert answer.status_code == 200
@@ -142,14 +142,14 @@ def test_bad_bodies_are_recorded_and_replayed_like_any_other(tmp_path: Path) -> 
             headers={**headers, "Content-Type": content_type or ""},
         )
 
-    with ServerThread(lambda: create_app(MockConfig())) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+    with ServerThread(lambda: create_app(MockSettings())) as upstream:
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             recorded = {name: send(recorder, content, kind) for name, content, kind in cases}
     assert all(400 <= answer.status_code < 500 for answer in recorded.values()), recorded
     assert len(list(tmp_path.rglob("*.json"))) == len(cases)
     with ServerThread(
-        lambda: create_app(MockConfig(mode="replay", recordings=tmp_path, speed=0))
+        lambda: create_app(MockSettings(mode="replay", recordings=tmp_path, speed=0))
     ) as replayer:
         for name, content, kind in cases:
             again = send(replayer, content, kind)

@@ -10,11 +10,11 @@ from aiohttp import web
 from openai import NotFoundError, OpenAI
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
+from mockserver.recording.format import Body, Recording
 from mockserver.recording.matching import canonical, differences, request_key
-from mockserver.recording.model import Body, Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 
 HEADERS = {"Authorization": "Bearer k", "Content-Type": "application/json"}
 CHAT = "/v1/chat/completions"
@@ -94,7 +94,7 @@ def test_repeats_replay_in_order_then_the_last_again(tmp_path: Path) -> None:
 
 def test_a_miss_is_a_4xx_that_sdks_do_not_retry_and_says_why(tmp_path: Path) -> None:
     RecordingStore(tmp_path).save(recording(REQUEST, "only"))
-    config = MockConfig(mode="replay", recordings=tmp_path)
+    config = MockSettings(mode="replay", recordings=tmp_path)
     served = []
 
     def make() -> Any:
@@ -126,7 +126,7 @@ def test_a_miss_is_a_4xx_that_sdks_do_not_retry_and_says_why(tmp_path: Path) -> 
 
 
 def test_on_miss_synthetic_answers_instead(tmp_path: Path) -> None:
-    config = MockConfig(mode="replay", recordings=tmp_path, on_miss="synthetic")
+    config = MockSettings(mode="replay", recordings=tmp_path, on_miss="synthetic")
     with ServerThread(lambda: create_app(config)) as url:
         response = httpx.post(f"{url}{CHAT}", json=REQUEST, headers=HEADERS)
         models = httpx.get(f"{url}/v1/models/mistral-small-latest", headers=HEADERS)
@@ -135,8 +135,8 @@ def test_on_miss_synthetic_answers_instead(tmp_path: Path) -> None:
 
 
 def test_auto_mode_replays_what_matches_and_records_the_rest(tmp_path: Path) -> None:
-    with ServerThread(lambda: create_app(MockConfig())) as upstream:
-        config = MockConfig(mode="auto", recordings=tmp_path, upstream=upstream)
+    with ServerThread(lambda: create_app(MockSettings())) as upstream:
+        config = MockSettings(mode="auto", recordings=tmp_path, upstream=upstream)
         with ServerThread(lambda: create_app(config)) as url:
             first = httpx.post(f"{url}{CHAT}", json=REQUEST, headers=HEADERS).json()
             again = httpx.post(f"{url}{CHAT}", json=REQUEST, headers=HEADERS).json()

@@ -21,10 +21,10 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
-from mockserver.recording.model import Body, Event, Recording
+from mockserver.recording.format import Body, Event, Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from tests.hardening_support import assert_no_secrets
 
 KEY = "client-key-0123456789"
@@ -123,8 +123,8 @@ def recorded(
 ) -> Iterator[tuple[Path, dict[str, tuple[int, dict[str, str], bytes]]]]:
     """Every interaction sent through a recorder in front of a synthetic upstream (20 ms between events)."""
     folder = tmp_path_factory.mktemp("roundtrip") / "recordings"
-    with ServerThread(lambda: create_app(MockConfig(chunk_ms=20))) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=folder)
+    with ServerThread(lambda: create_app(MockSettings(chunk_ms=20))) as upstream:
+        config = MockSettings(mode="record", upstream=upstream, recordings=folder)
         with (
             ServerThread(lambda: create_app(config)) as recorder,
             httpx.Client(base_url=recorder, headers=HEADERS) as client,
@@ -135,7 +135,7 @@ def recorded(
 
 def test_replay_with_the_upstream_gone_gives_identical_answers(recorded: Any) -> None:
     folder, originals = recorded
-    config = MockConfig(mode="replay", recordings=folder, speed=0)
+    config = MockSettings(mode="replay", recordings=folder, speed=0)
     with (
         ServerThread(lambda: create_app(config)) as replayer,
         httpx.Client(base_url=replayer, headers=HEADERS) as client,
@@ -195,7 +195,7 @@ def test_replayed_events_keep_their_recorded_timing(recorded: Any) -> None:
     (recording_file,) = (folder / "chat").glob("chat-hello-*.json")
     offsets = [event["at_ms"] for event in json.loads(recording_file.read_text())["response"]["events"]]
     assert offsets[-1] >= 20 * (len(offsets) - 2), "the upstream spaced events 20 ms apart"
-    config = MockConfig(mode="replay", recordings=folder, speed=1)
+    config = MockSettings(mode="replay", recordings=folder, speed=1)
     with ServerThread(lambda: create_app(config)) as replayer:
         assert_on_schedule(_arrivals(replayer, INTERACTIONS[2][3]), offsets)
 
@@ -231,7 +231,7 @@ def _long_stream(folder: Path, events: int, gap_ms: float) -> dict[str, Any]:
 
 def test_a_long_replay_does_not_drift(tmp_path: Path) -> None:
     request = _long_stream(tmp_path, 300, 4.0)
-    with ServerThread(lambda: create_app(MockConfig(mode="replay", recordings=tmp_path, speed=1))) as url:
+    with ServerThread(lambda: create_app(MockSettings(mode="replay", recordings=tmp_path, speed=1))) as url:
         assert_on_schedule(_arrivals(url, request), [n * 4.0 for n in range(301)])
 
 
@@ -240,14 +240,14 @@ def test_speed_scales_the_recorded_offsets(tmp_path: Path) -> None:
     offsets = [n * 15.0 for n in range(41)]
     spans = {}
     for speed in (1.0, 3.0):
-        config = MockConfig(mode="replay", recordings=tmp_path, speed=speed)
+        config = MockSettings(mode="replay", recordings=tmp_path, speed=speed)
         with ServerThread(lambda: create_app(config)) as url:  # noqa: B023
             arrivals = _arrivals(url, request)
         assert_on_schedule(arrivals, [offset / speed for offset in offsets])
         spans[speed] = arrivals[-1] - arrivals[0]
     # Three times as fast: about a third of the time (a generous band, relative to the same machine's run).
     assert 0.2 < spans[3.0] / spans[1.0] < 0.5, spans
-    with ServerThread(lambda: create_app(MockConfig(mode="replay", recordings=tmp_path, speed=0))) as url:
+    with ServerThread(lambda: create_app(MockSettings(mode="replay", recordings=tmp_path, speed=0))) as url:
         at_once = _arrivals(url, request)
     assert at_once[-1] - at_once[0] < spans[3.0] / 2, "speed 0 sends everything at once"
 
@@ -288,7 +288,7 @@ def _gzip_upstream() -> web.Application:
 
 def test_compressed_bodies_are_stored_decoded(tmp_path: Path) -> None:
     with ServerThread(_gzip_upstream) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             response = httpx.get(f"{recorder}/v1/models", headers=HEADERS)
     assert response.json()["note"] == "Comté ⚾"
@@ -315,7 +315,7 @@ def _brotli_upstream() -> web.Application:
 
 def test_brotli_bodies_are_stored_decoded(tmp_path: Path) -> None:
     with ServerThread(_brotli_upstream) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             response = httpx.get(f"{recorder}/v1/models", headers=HEADERS)
     assert response.json()["note"] == "Comté ⚾ brotli"
@@ -358,7 +358,7 @@ class Gate:
 def test_the_recorder_streams_each_event_as_the_upstream_sends_it(tmp_path: Path) -> None:
     gate = Gate()
     with ServerThread(gate.app) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with (
             ServerThread(lambda: create_app(config)) as recorder,
             httpx.stream(
@@ -383,7 +383,7 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
     gate = Gate()
     gate.client_saw_first.set()
     with ServerThread(gate.app) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             response = httpx.post(
                 f"{recorder}/v1/chat/completions",
@@ -394,8 +394,8 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
     assert gate.fault == "status=503;latency_ms=1"
     # Against a synthetic upstream, the fault is the upstream's to apply; a forced answer is not Mistral's,
     # so it is not saved (tests/test_recording_faults.py).
-    with ServerThread(lambda: create_app(MockConfig())) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path / "faulted")
+    with ServerThread(lambda: create_app(MockSettings())) as upstream:
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path / "faulted")
         with ServerThread(lambda: create_app(config)) as recorder:
             response = httpx.post(
                 f"{recorder}/v1/chat/completions",
@@ -410,7 +410,7 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
 def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mockserver.cli import _parser, config_from_args
+    from mockserver.cli import _parser, settings_from_args
 
     secret = "env-secret-5b1e7c9d3a"
     monkeypatch.setenv("MISTRAL_API_KEY", secret)
@@ -418,7 +418,7 @@ def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written
     gate.client_saw_first.set()
     with ServerThread(gate.app) as upstream:
         args = ["serve", "--mode", "record", "--upstream", upstream, "--recordings", str(tmp_path)]
-        config = config_from_args(_parser().parse_args(args))
+        config = settings_from_args(_parser().parse_args(args))
         with ServerThread(lambda: create_app(config)) as recorder:
             body = {"stream": True, "note": f"the key is {secret}"}
             assert (

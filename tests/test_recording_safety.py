@@ -17,10 +17,10 @@ import httpx2 as httpx
 from aiohttp import web
 
 from mockserver.app import create_app
-from mockserver.config import MockConfig
-from mockserver.recording.model import Recording
+from mockserver.recording.format import Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
 from tests.hardening_support import assert_no_secrets
 from tests.shim_support import child_env
 
@@ -33,8 +33,10 @@ def every_byte(folder: Path) -> bytes:
 
 
 def test_no_secret_is_ever_written(tmp_path: Path) -> None:
-    with ServerThread(lambda: create_app(MockConfig(api_keys=frozenset({UPSTREAM_KEY})))) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY)
+    with ServerThread(lambda: create_app(MockSettings(api_keys=frozenset({UPSTREAM_KEY})))) as upstream:
+        config = MockSettings(
+            mode="record", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY
+        )
         with ServerThread(lambda: create_app(config)) as recorder:
             headers = {
                 "Authorization": f"Bearer {CLIENT_KEY}",
@@ -56,8 +58,8 @@ def test_no_secret_is_ever_written(tmp_path: Path) -> None:
             query = f"{recorder}/v1/models?api_key={CLIENT_KEY}&token={UPSTREAM_KEY}&page=2"
             assert httpx.get(query, headers=headers).status_code == 200
     # Without an upstream key the client's bearer goes upstream, and is scrubbed all the same.
-    with ServerThread(lambda: create_app(MockConfig(api_keys=frozenset({CLIENT_KEY})))) as upstream:
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+    with ServerThread(lambda: create_app(MockSettings(api_keys=frozenset({CLIENT_KEY})))) as upstream:
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             answer = httpx.post(
                 f"{recorder}/v1/embeddings",
@@ -102,7 +104,7 @@ def _without_created(answer: dict) -> dict:
 
 def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
     bodies = [_question(i % 10) for i in range(100)]
-    with ServerThread(lambda: create_app(MockConfig(latency_ms=5))) as upstream:
+    with ServerThread(lambda: create_app(MockSettings(latency_ms=5))) as upstream:
         # The synthetic upstream's answer is a function of the request (id, content, usage; not created), so
         # each question has one right answer to find in every file that recorded it.
         expected = {
@@ -114,7 +116,7 @@ def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
             for body in bodies[:10]
         }
         assert len({answer["id"] for answer in expected.values()}) == 10, "ten different answers"
-        config = MockConfig(mode="record", upstream=upstream, recordings=tmp_path)
+        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
             statuses = asyncio.run(_fire(recorder, bodies))
     assert statuses == [200] * 100
@@ -131,7 +133,7 @@ def test_concurrent_recordings_are_all_kept_whole(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
     store = RecordingStore(tmp_path)
     assert store.load() == 100
-    assert len(store._index) == 10, "ten distinct requests, ten recordings each"
+    assert store.index.requests() == 10, "ten distinct requests, ten recordings each"
     assert_no_secrets(tmp_path, CLIENT_KEY)
 
 
@@ -158,7 +160,7 @@ def _staggered_upstream() -> web.Application:
         await asyncio.sleep(3 * int(number[1]) / 1000 if number else 0)
         return await handler(request)
 
-    app = create_app(MockConfig(api_keys=frozenset({UPSTREAM_KEY})))
+    app = create_app(MockSettings(api_keys=frozenset({UPSTREAM_KEY})))
     app.middlewares.append(stagger)
     return app
 
@@ -202,7 +204,7 @@ def test_kill_9_mid_recording_leaves_only_complete_files_and_a_rerun_records_the
         assert store.load() == len(survivors), "temporary files are not recordings"
         assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")], "load removes leftovers"
 
-        config = MockConfig(mode="auto", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY)
+        config = MockSettings(mode="auto", upstream=upstream, recordings=tmp_path, upstream_key=UPSTREAM_KEY)
         with ServerThread(lambda: create_app(config)) as rerun:
             assert asyncio.run(_fire(rerun, bodies)) == [200] * 200
     recordings = list(tmp_path.rglob("*.json"))
@@ -228,7 +230,9 @@ def test_a_recorder_starting_up_removes_what_a_killed_one_left(tmp_path: Path) -
         in_flight = chat / f".chat-hello-4567cdef.{live.pid}.0a1b2c3d.tmp"
         in_flight.write_text("{")
         with ServerThread(
-            lambda: create_app(MockConfig(mode="record", upstream="http://127.0.0.1:9", recordings=tmp_path))
+            lambda: create_app(
+                MockSettings(mode="record", upstream="http://127.0.0.1:9", recordings=tmp_path)
+            )
         ):
             pass
         assert not stale.exists(), "the recorder's startup removed the dead writer's temporary file"

@@ -14,8 +14,8 @@ from openai import OpenAI
 
 from mistral_wire import tokens
 from mistral_wire.contract.catalogue import lookup
+from mistral_wire.contract.limits import EMBEDDING_BATCH_TOKENS as BATCH_TOKEN_LIMIT
 from mistral_wire.contract.requests import EmbeddingRequest
-from mockserver.synthetic.embeddings import BATCH_TOKEN_LIMIT
 from shim.translate import embeddings, models
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError

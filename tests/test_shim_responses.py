@@ -12,8 +12,9 @@ import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 
-from mockserver import endpoints
-from mockserver.synthetic import chat as chat_synth
+from mockserver import validation
+from mockserver.sources.synthetic import answers as endpoints
+from mockserver.sources.synthetic import chat as chat_synth
 from shim.translate import completions
 from shim.translate.chat import answer as responses
 from shim.translate.chat.stream import StreamTranslator
@@ -437,7 +438,8 @@ def test_a_chunk_with_only_usage_yields_nothing_until_finish() -> None:
 
 
 def mock_answer(request: dict[str, Any]) -> chat_synth.Answer:
-    outcome = endpoints.chat(json.dumps(request).encode(), "application/json")
+    accepted = validation.accept("/v1/chat/completions", json.dumps(request).encode(), "application/json")
+    outcome = endpoints.chat(accepted)
     assert outcome.answer is not None
     return outcome.answer
 

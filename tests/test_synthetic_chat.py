@@ -9,9 +9,19 @@ import pytest
 
 from mistral_wire import tokens
 from mistral_wire.contract.errors import MistralError
-from mockserver.endpoints import chat as chat_endpoint
-from mockserver.endpoints import fim as fim_endpoint
-from mockserver.synthetic import chat as synth
+from mockserver import validation
+from mockserver.sources.synthetic import answers
+from mockserver.sources.synthetic import chat as synth
+
+
+def chat_endpoint(raw: bytes, content_type: str | None) -> answers.Outcome:
+    """The synthetic chat answer to a request body the contract accepts (its refusal raised otherwise)."""
+    return answers.chat(validation.accept("/v1/chat/completions", raw, content_type))
+
+
+def fim_endpoint(raw: bytes, content_type: str | None) -> answers.Outcome:
+    return answers.fim(validation.accept("/v1/fim/completions", raw, content_type))
+
 
 WEATHER = {
     "type": "function",

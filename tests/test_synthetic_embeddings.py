@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 from mistral_wire.contract.errors import MistralError
-from mockserver.endpoints import embeddings
+from mockserver import validation
+from mockserver.sources.synthetic import answers
 
 
 def embed(**body: Any) -> dict[str, Any]:
-    return embeddings(json.dumps({"model": "mistral-embed", **body}).encode(), None).json(0)
+    """The synthetic answer to a request the contract accepts (its refusal raised otherwise)."""
+    raw = json.dumps({"model": "mistral-embed", **body}).encode()
+    return answers.embeddings(validation.accept("/v1/embeddings", raw, None)).json(0)
 
 
 def vectors(body: dict[str, Any]) -> list[np.ndarray]:

@@ -13,8 +13,8 @@ from PIL import Image
 
 from mistral_wire.contract.errors import MistralError
 from mistral_wire.contract.requests import OCRRequest
-from mockserver.synthetic import pdf
-from mockserver.synthetic.ocr import answer
+from mockserver.sources.synthetic import pdf
+from mockserver.sources.synthetic.ocr import answer
 
 MODEL = "mistral-ocr-latest"
 PAGE_KEYS = [

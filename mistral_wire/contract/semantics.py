@@ -25,10 +25,11 @@ from mistral_common.protocol.instruct import messages as mc_messages
 from mistral_common.protocol.instruct import tool_calls as mc_tools
 from mistral_common.protocol.instruct.validator import MistralRequestValidatorV11, ValidationMode
 
-from mistral_wire.contract import chunks, messages
+from mistral_wire import tokens
+from mistral_wire.contract import chunks, limits, messages
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.errors import MistralError, envelope, invalid_model, invalid_request
-from mistral_wire.contract.requests import ChatCompletionRequest
+from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
 from mistral_wire.contract.tools import Tool
 
 MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
@@ -340,4 +341,44 @@ def check_embedding_model(model: str) -> Family:
     return family
 
 
-__all__ = ["check_chat", "check_embedding_model", "check_fim", "check_ocr", "envelope"]
+def embedding_width(request: EmbeddingRequest, family: Family) -> int:
+    """The width of the vectors asked for, or Mistral's refusal of ``output_dimension``."""
+    if request.output_dimension is None:
+        return family.dimensions
+    if family.max_dimensions is None:
+        raise invalid_request(f"output_dimension is not supported for model {request.model}")
+    if request.output_dimension > family.max_dimensions:
+        limit, asked = family.max_dimensions, request.output_dimension
+        raise invalid_request(f"output_dimension must be less than or equal to {limit}, got {asked}")
+    return request.output_dimension
+
+
+def embedding_texts(request: EmbeddingRequest) -> list[str]:
+    return [request.input] if isinstance(request.input, str) else list(request.input)
+
+
+def check_embeddings(request: EmbeddingRequest) -> Family:
+    """Refuse what Mistral refuses of a schema-valid embeddings request; return the model family.
+
+    Counts the batch with the family's tokenizer (load it first, off the event loop: ``tokens.ready``).
+    """
+    family = check_embedding_model(request.model)
+    width = embedding_width(request, family)
+    if request.output_dtype in ("binary", "ubinary") and width % 8:
+        raise invalid_request("output_dimension must be a multiple of 8 for binary output_dtype")
+    total = sum(tokens.count(text, family.tokenizer) for text in embedding_texts(request))
+    if total > limits.EMBEDDING_BATCH_TOKENS:
+        # Seen live: "Too many tokens in batch. Max is 16384 got 17555" (semantic-router#297).
+        raise invalid_request(f"Too many tokens in batch. Max is {limits.EMBEDDING_BATCH_TOKENS} got {total}")
+    return family
+
+
+__all__ = [
+    "check_chat",
+    "check_embedding_model",
+    "check_embeddings",
+    "check_fim",
+    "check_ocr",
+    "embedding_width",
+    "envelope",
+]

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mockserver.recording.cassettes import CassetteError, Interaction, load_cassette
-from mockserver.recording.model import Body, Event, Recording, compact, event_data
+from mockserver.recording.format import Body, Event, Recording, compact, event_data
 from mockserver.recording.store import RecordingStore
 
 

@@ -23,7 +23,7 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
-from mockserver.recording.model import Body
+from mockserver.recording.format import Body
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "/v1/chat/completions": ChatCompletionRequest,

@@ -8,9 +8,11 @@ the file name, which is made from the scrubbed recording).
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 
 from mistral_wire.scrub import scrub
+from mockserver.recording.format import Body, Event, Recording
 
 REQUEST_HEADERS = ("content-type", "accept")
 RESPONSE_HEADERS = (
@@ -46,3 +48,31 @@ def query(query_string: str, secrets: Iterable[str] = ()) -> str:
     """The query without parameters named like credentials, and with every secret replaced in the rest."""
     pairs = parse_qsl(query_string, keep_blank_values=True)
     return urlencode([scrub((k, v), secrets) for k, v in pairs if not is_credential(k)])
+
+
+def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
+    secrets = list(secrets)
+
+    def body(b: Body | None) -> Body | None:
+        return None if b is None else scrubbed_body(b, secrets)
+
+    events = None
+    if recording.events is not None:
+        events = tuple(Event(e.at_ms, body(e.data)) for e in recording.events)  # type: ignore[arg-type]
+    return replace(
+        recording,
+        path=scrub(recording.path, secrets),
+        query=query(recording.query, secrets),
+        request_headers=scrub(request_headers(recording.request_headers), secrets),
+        request_body=body(recording.request_body),  # type: ignore[arg-type]
+        response_headers=scrub(response_headers(recording.response_headers), secrets),
+        response_body=body(recording.response_body),
+        events=events,
+        meta=scrub(recording.meta, secrets),
+    )
+
+
+def scrubbed_body(body: Body, secrets: list[str]) -> Body:
+    if body.text is not None:
+        return Body(text=scrub(body.text, secrets))
+    return Body(value=scrub(body.value, secrets))

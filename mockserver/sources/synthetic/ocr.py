@@ -29,8 +29,8 @@ from mistral_wire.contract.chunks import FileChunk, ImageURLChunk
 from mistral_wire.contract.errors import invalid_request
 from mistral_wire.contract.requests import OCRRequest
 from mistral_wire.contract.tools import ResponseFormat
-from mockserver.synthetic import pdf, schema_values
-from mockserver.synthetic.seeds import derive
+from mockserver.sources.synthetic import pdf, schema_values
+from mockserver.sources.synthetic.seeds import derive
 
 FAILED_TO_FETCH = "Failed to fetch document"
 

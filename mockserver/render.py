@@ -1,4 +1,8 @@
-"""Writing Server-Sent Events the way Mistral frames them, on absolute deadlines.
+"""The mock's one renderer: a JSON answer, a refusal, or Server-Sent Events on absolute deadlines.
+
+Every source (synthetic answers, replayed recordings, authored fixtures) answers through here, so a JSON
+body, a refusal and a stream leave the mock the same way whichever source made them. (Record mode relays
+the upstream's bytes as they arrive, and is the one exception.)
 
 Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n``. Each event is due at an
 offset from the start of the stream (evenly spaced for synthetic streams, as recorded for replays);
@@ -15,15 +19,87 @@ not run the process. That last millisecond costs CPU, which is why synthetic str
 """
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
+from mistral_wire import jsonio
 from mistral_wire import sse as wire_sse
+from mistral_wire.contract.errors import JSON, MistralError, ValidationShape
 
 CONTENT_TYPE = wire_sse.CONTENT_TYPE
 DONE = wire_sse.DONE
 encode = wire_sse.encode
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A refusal (or any fixed answer) ready to send: status, headers, bytes. A value, safe to cache."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: MistralError, shape: ValidationShape = "envelope") -> "Rendered":
+        headers = {**error.headers, "Content-Type": error.content_type}
+        return cls(error.status, error.render(shape), headers)
+
+    def response(self, extra: Mapping[str, str] | None = None) -> web.Response:
+        return web.Response(status=self.status, body=self.body, headers=merged(extra or {}, self.headers))
+
+
+def merged(*layers: Mapping[str, str]) -> CIMultiDict[str]:
+    """Header layers, later ones winning whatever the case of a name (``content-type`` replaces
+    ``Content-Type``: a recording keeps its headers lower-cased)."""
+    out: CIMultiDict[str] = CIMultiDict()
+    for layer in layers:
+        out.update(layer)
+    return out
+
+
+def json(body: Any, headers: Mapping[str, str], status: int = 200) -> web.Response:
+    """A JSON answer in Mistral's bytes (Python's compact JSON, raw UTF-8)."""
+    return web.Response(
+        status=status, body=jsonio.compact_bytes(body), headers=merged(headers, {"Content-Type": JSON})
+    )
+
+
+def raw(status: int, body: bytes, headers: Mapping[str, str]) -> web.Response:
+    """An answer whose bytes are fixed already (a replayed body, byte for byte)."""
+    return web.Response(status=status, body=body, headers=merged(headers))
+
+
+async def stream(
+    request: web.Request,
+    events: Iterable[tuple[float, bytes]],
+    headers: Mapping[str, str],
+    *,
+    status: int = 200,
+    disconnect_after: int | None = None,
+    start: float | None = None,
+    precise: bool = False,
+) -> web.StreamResponse:
+    """Send ``(offset, bytes)`` events as an SSE answer, each when it is due (see ``send``)."""
+    response = web.StreamResponse(status=status, headers=merged({"Content-Type": CONTENT_TYPE}, headers))
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        await send(
+            response,
+            events,
+            disconnect_after=disconnect_after,
+            transport=request.transport,
+            start=start,
+            precise=precise,
+        )
+    except Disconnected:
+        return response
+    await response.write_eof()
+    return response
 
 
 class Disconnected(Exception):

@@ -16,8 +16,8 @@ from mistral_wire import tokens
 from mistral_wire.contract import messages
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.requests import ChatCompletionRequest
-from mockserver.synthetic import prose, schema_values, seeds, tool_plan
-from mockserver.synthetic.prompt import prompt_tokens
+from mockserver.sources.synthetic import prose, schema_values, seeds, tool_plan
+from mockserver.sources.synthetic.prompt import prompt_tokens
 
 PADDING_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 

@@ -12,7 +12,7 @@ from faker import Faker
 
 from mistral_wire import tokens
 from mistral_wire.contract.catalogue import Tokenizer
-from mockserver.synthetic import seeds
+from mockserver.sources.synthetic import seeds
 
 CORPUS_SIZE = 600
 

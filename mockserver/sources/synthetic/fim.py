@@ -10,8 +10,8 @@ import random
 from mistral_wire import tokens
 from mistral_wire.contract.catalogue import Family
 from mistral_wire.contract.requests import FIMCompletionRequest
-from mockserver.synthetic import seeds
-from mockserver.synthetic.chat import Answer, Choice, apply_limits, served_model
+from mockserver.sources.synthetic import seeds
+from mockserver.sources.synthetic.chat import Answer, Choice, apply_limits, served_model
 
 _NAMES = ("value", "total", "items", "result", "count", "index", "name", "data", "buffer", "offset")
 _STATEMENTS = (

@@ -2,10 +2,14 @@
 
 The client sees every byte when the upstream sends it (nothing is buffered on the way), while the copy
 collects the body, or each SSE event with the moment it completed. Credentials never travel in the copy;
-upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own bearer.
+upstream, the configured ``MISTRAL_API_KEY`` is used, or else the client's own bearer. The copy is saved
+(``RecordingStore.save``, in a thread) unless a test forced the answer with ``x-mock-fault``.
 """
 
+import asyncio
 import contextlib
+import functools
+import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,14 +18,16 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from mistral_wire import scrub
+from mistral_wire.contract.errors import MistralError, envelope
+from mistral_wire.http import HOP_BY_HOP, base_url, bearer, forwardable
 from mistral_wire.sse import DataLines
-from mockserver.recording.model import Body, Event, Recording, event_data
+from mockserver.faults import HEADER as FAULT_HEADER
+from mockserver.recording.format import Body, Event, Recording, event_data
+from mockserver.recording.store import RecordingStore
+from mockserver.sources import SOURCE_HEADER, Call
 
-HOP_BY_HOP = frozenset(
-    "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade host "
-    "content-length".split()
-)
-CREDENTIALS = frozenset({"authorization", "x-api-key", "cookie"})
+log = logging.getLogger("mockserver.recording")
 # The ids a proxied answer carries when the upstream sends none of its own.
 TRACING = frozenset({"mistral-correlation-id", "x-kong-request-id"})
 # aiohttp decodes compressed bodies, so what reaches the client (and the recording) is decoded.
@@ -48,16 +54,12 @@ class EventSplitter:
 
 
 def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | CREDENTIALS}
-    bearer = key or request.headers.get("Authorization", "").partition(" ")[2].strip()
-    if bearer:
-        headers["Authorization"] = f"Bearer {bearer}"
-    headers.pop("Accept-Encoding", None)
+    """The client's headers without its credentials (or the connection's), and the key to record with."""
+    headers = forwardable(request.headers, frozenset({"accept-encoding"}))
+    token = key or bearer(request.headers)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     return headers
-
-
-def client_bearer(request: web.Request) -> str:
-    return request.headers.get("Authorization", "").partition(" ")[2].strip()
 
 
 async def forward(
@@ -120,3 +122,42 @@ async def forward(
         },
     )
     return response, recording
+
+
+class RecordSource:
+    """Answers from the upstream, and saves what it answered."""
+
+    def __init__(self, store: RecordingStore, upstream: str, key: str | None) -> None:
+        self.store = store
+        self.upstream = base_url(upstream)
+        self.key = key
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self, app: web.Application) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=600)
+        self._session = aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
+
+    async def stop(self, app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def answer(self, call: Call) -> web.StreamResponse:
+        assert self._session is not None, "RecordSource.start() was not awaited"
+        try:
+            tracing = {k: v for k, v in call.headers.items() if k.lower() in TRACING}
+            tracing[SOURCE_HEADER] = "record"
+            response, recording = await forward(
+                call.request, call.raw, self._session, self.upstream, self.key, tracing
+            )
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            message = f"Upstream {self.upstream} could not be reached: {exc.__class__.__name__}"
+            raise MistralError(502, envelope(message, "upstream_unreachable", None)) from None
+        if recording is not None and FAULT_HEADER not in call.request.headers:
+            # An answer a test forced with x-mock-fault is not Mistral's: saved, it would be replayed to the
+            # same request without the header (faults are not part of matching), and replays apply the
+            # header's faults themselves.
+            save = functools.partial(self.store.save, recording, extra_secrets=[call.request_bearer])
+            path = await asyncio.get_running_loop().run_in_executor(None, save)
+            shown = scrub.text(call.path, [*self.store.secrets, call.request_bearer])
+            log.info("recorded %s %s -> %s", call.method, shown, path)
+        return response

@@ -14,7 +14,7 @@ from typing import Any
 from mistral_wire.contract import chunks, messages
 from mistral_wire.contract.requests import ChatCompletionRequest
 from mistral_wire.contract.tools import Function, Tool, ToolChoice
-from mockserver.synthetic import schema_values, seeds
+from mockserver.sources.synthetic import schema_values, seeds
 
 # Words that say nothing about what a function is for.
 _GENERIC = frozenset(

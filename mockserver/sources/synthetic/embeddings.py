@@ -17,13 +17,10 @@ from typing import Any
 import numpy as np
 
 from mistral_wire import tokens
-from mistral_wire.contract import limits
+from mistral_wire.contract import semantics
 from mistral_wire.contract.catalogue import Family
-from mistral_wire.contract.errors import invalid_request
 from mistral_wire.contract.requests import EmbeddingRequest
-from mockserver.synthetic import seeds
-
-BATCH_TOKEN_LIMIT = limits.EMBEDDING_BATCH_TOKENS
+from mockserver.sources.synthetic import seeds
 
 
 def _unit_vector(model: str, text: str, width: int) -> np.ndarray:
@@ -53,27 +50,11 @@ def encode(values: np.ndarray, dtype: str) -> list[Any]:
     return bits.astype(np.int8).astype(int).tolist()  # "binary": the same bytes, signed
 
 
-def _width(request: EmbeddingRequest, family: Family) -> int:
-    if request.output_dimension is None:
-        return family.dimensions
-    if family.max_dimensions is None:
-        raise invalid_request(f"output_dimension is not supported for model {request.model}")
-    if request.output_dimension > family.max_dimensions:
-        limit, asked = family.max_dimensions, request.output_dimension
-        raise invalid_request(f"output_dimension must be less than or equal to {limit}, got {asked}")
-    return request.output_dimension
-
-
 def answer(request: EmbeddingRequest, family: Family, payload: object) -> dict[str, Any]:
-    texts = [request.input] if isinstance(request.input, str) else list(request.input)
-    width = _width(request, family)
-    if request.output_dtype in ("binary", "ubinary") and width % 8:
-        raise invalid_request("output_dimension must be a multiple of 8 for binary output_dtype")
-    counts = [tokens.count(text, family.tokenizer) for text in texts]
-    total = sum(counts)
-    if total > BATCH_TOKEN_LIMIT:
-        # Seen live: "Too many tokens in batch. Max is 16384 got 17555" (semantic-router#297).
-        raise invalid_request(f"Too many tokens in batch. Max is {BATCH_TOKEN_LIMIT} got {total}")
+    """The answer to a request ``semantics.check_embeddings`` accepted."""
+    texts = semantics.embedding_texts(request)
+    width = semantics.embedding_width(request, family)
+    total = sum(tokens.count(text, family.tokenizer) for text in texts)
     data = [
         {
             "object": "embedding",

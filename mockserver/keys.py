@@ -1,0 +1,21 @@
+"""The typed keys the mock's application and each request carry (aiohttp's ``AppKey``/``RequestKey``)."""
+
+import asyncio
+
+from aiohttp import web
+
+from mockserver.faults import Fault
+from mockserver.ratelimit import RateLimiter
+from mockserver.settings import MockSettings
+
+SETTINGS = web.AppKey("settings", MockSettings)
+LIMITER = web.AppKey("limiter", RateLimiter)
+# Tokenizers and the prose corpus, loading in a thread since startup.
+WARM = web.AppKey("warm", asyncio.Future[None])
+
+REQUEST_ID = web.RequestKey("request_id", str)
+CORRELATION_ID = web.RequestKey("correlation_id", str)
+API_KEY = web.RequestKey("api_key", str)
+FAULT = web.RequestKey("fault", Fault)
+# loop.time() when the request reached the server: replayed SSE offsets count from here.
+ARRIVED = web.RequestKey("arrived", float)

@@ -1,0 +1,65 @@
+"""One request to the mock, one way through: the contract's verdict, then the mode's sources, in order.
+
+The edges (``mockserver.edges``) have let the request in. Here its body is read and judged by Mistral's
+contract (``validation``, the same in every mode, cached as a value), and the mode's sources are asked in
+turn until one answers (``mockserver.sources``): fixtures, recordings, the upstream, the generator. Each
+answers through the one renderer (``render``). Nothing in ``sources`` or ``recording`` calls back here.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from mistral_wire.contract.errors import no_route
+from mockserver.cache import LRU
+from mockserver.edges import base_headers
+from mockserver.faults import NONE
+from mockserver.keys import API_KEY, ARRIVED, FAULT, LIMITER, REQUEST_ID, SETTINGS, WARM
+from mockserver.sources import Call, Source
+from mockserver.validation import Verdict, judge
+
+VERDICTS = 2048
+MAX_CACHED_BODY = 256 * 1024
+
+
+class Pipeline:
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self.sources = tuple(sources)
+        self._verdicts: LRU[tuple[str, str | None, bytes], Verdict] = LRU(VERDICTS)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        warm = request.app.get(WARM)
+        if warm is not None and not warm.done():
+            # The tokenizers are still loading in the background: wait for that load (without blocking the
+            # loop) rather than start a second one on it.
+            await asyncio.shield(warm)
+        raw = await request.read()
+        settings = request.app[SETTINGS]
+        call = Call(
+            request=request,
+            raw=raw,
+            verdict=self._verdict(request, raw) if request.method == "POST" else None,
+            settings=settings,
+            limiter=request.app[LIMITER],
+            key=request.get(API_KEY, ""),
+            headers=base_headers(request),
+            arrived=request[ARRIVED],
+            fault=request.get(FAULT, NONE),
+        )
+        for source in self.sources:
+            response = await source.answer(call)
+            if response is not None:
+                return response
+        raise no_route(request[REQUEST_ID])
+
+    def _verdict(self, request: web.Request, raw: bytes) -> Verdict | None:
+        content_type = request.headers.get("Content-Type")
+        key = (request.path, content_type, raw)
+        cacheable = len(raw) <= MAX_CACHED_BODY
+        verdict = self._verdicts.get(key) if cacheable else None
+        if verdict is None:
+            verdict = judge(request.path, raw, content_type, request.app[SETTINGS].validation_shape)
+            if verdict is not None and cacheable:
+                self._verdicts.put(key, verdict)
+        return verdict

@@ -1,0 +1,102 @@
+"""The synthetic source: answers generated from the request, deterministic per request, in Mistral's shapes.
+
+Identical bodies get identical answers, so computed answers are kept (bounded, values only: an answer, or
+the rendered refusal of a document Mistral could not fetch) and the same request twice costs one
+generation.
+"""
+
+import random
+import time
+
+from aiohttp import web
+
+from mistral_wire.contract import catalogue
+from mistral_wire.contract.errors import MistralError, envelope, rate_limited
+from mockserver import render
+from mockserver.cache import LRU
+from mockserver.render import Rendered
+from mockserver.sources import Call
+from mockserver.sources.synthetic import chat as chat_synth
+from mockserver.sources.synthetic.answers import POST_ROUTES, Outcome
+from mockserver.validation import Accepted, Refused
+
+CACHE_SIZE = 2048
+CACHE_MAX_BODY = 256 * 1024
+MODELS_PREFIX = "/v1/models/"
+
+
+def retry_seconds(wait: float) -> int:
+    """A wait as the whole seconds ``Retry-After`` says (rounded up, at least 1)."""
+    return max(1, int(-(-wait // 1)))
+
+
+class SyntheticSource:
+    def __init__(self) -> None:
+        self._answers: LRU[tuple[str, str | None, bytes], Outcome | Rendered] = LRU(CACHE_SIZE)
+
+    async def answer(self, call: Call) -> web.StreamResponse | None:
+        if call.method == "GET":
+            return self._models(call)
+        verdict = call.verdict
+        if verdict is None:
+            return None
+        if isinstance(verdict, Refused):
+            return call.refuse(verdict.refusal)
+        outcome = self._outcome(call, verdict)
+        if isinstance(outcome, Rendered):
+            return call.refuse(outcome, "synthetic")
+        wait = call.limiter.admit_tokens(call.key, outcome.cost)
+        if wait:
+            raise rate_limited(retry_seconds(wait), call.settings.rate_limit_shape)
+        headers = {**call.tagged("synthetic"), **call.limiter.headers(call.key, outcome.cost)}
+        created = int(time.time())
+        if not outcome.stream:
+            return render.json(outcome.json(created), headers)
+        return await self._stream(call, outcome, created, {**headers, "Cache-Control": "no-cache"})
+
+    def _outcome(self, call: Call, verdict: Accepted) -> Outcome | Rendered:
+        key = (call.path, call.request.headers.get("Content-Type"), call.raw)
+        cacheable = len(call.raw) <= CACHE_MAX_BODY
+        cached = self._answers.get(key) if cacheable else None
+        if cached is not None:
+            return cached
+        outcome: Outcome | Rendered
+        try:
+            outcome = POST_ROUTES[verdict.path](verdict)
+        except MistralError as error:  # an answer-time refusal (an OCR document that cannot be fetched)
+            outcome = Rendered.of(error, call.settings.validation_shape)
+        if cacheable:
+            self._answers.put(key, outcome)
+        return outcome
+
+    async def _stream(
+        self, call: Call, outcome: Outcome, created: int, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        assert outcome.answer is not None
+        padding = random.Random(outcome.answer.id) if call.settings.padding else None
+        events = [render.encode(chunk) for chunk in chat_synth.chunks(outcome.answer, created, padding)]
+        events.append(render.DONE)
+        fault = call.fault
+        chunk_ms = fault.chunk_ms if fault.chunk_ms is not None else call.settings.chunk_ms
+        return await render.stream(
+            call.request,
+            render.evenly(events, (fault.ttft_ms or 0) / 1000, chunk_ms / 1000),
+            headers,
+            disconnect_after=fault.disconnect_after,
+        )
+
+    def _models(self, call: Call) -> web.Response | None:
+        created = int(time.time())
+        headers = {**call.tagged("synthetic"), **call.limiter.headers(call.key)}
+        if call.path == "/v1/models":
+            cards = [card.render(created) for card in catalogue.cards()]
+            return render.json({"object": "list", "data": cards}, headers)
+        if not call.path.startswith(MODELS_PREFIX):
+            return None
+        model_id = call.path[len(MODELS_PREFIX) :]
+        family = catalogue.lookup(model_id)
+        if family is None:
+            # Undocumented on the live API; answered like an unknown model elsewhere, with a 404.
+            body = envelope(f"Invalid model: {model_id}", "invalid_model", "1500", raw_status_code=404)
+            raise MistralError(404, body)
+        return render.json(catalogue.Card(model_id, family).render(created), headers)
