@@ -15,11 +15,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[mock]'
 	@rm -f $(VENV)/.installed-[0-9]* && touch $(STAMP)
 
 $(TEST_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test,frameworks]'
+	$(BIN)/python -m pip install --quiet -e '.[mock,test,frameworks]'
 	@rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP) && touch $(STAMP)
 
 install: $(STAMP)
@@ -37,7 +37,7 @@ test: $(TEST_STAMP)
 
 # Benchmarks (never part of `make test`): installs the bench extra and, into bench/.venv-litellm, LiteLLM.
 $(BENCH_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[mock,test,bench]'
 	@rm -f $(VENV)/.installed-bench-* && touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

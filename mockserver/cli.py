@@ -8,7 +8,7 @@ from pathlib import Path
 from mistral_wire import settings as settings_table
 from mistral_wire.http import port_taken
 from mistral_wire.settings import SettingsError
-from mockserver import __version__, logs
+from mockserver import __version__, extras, logs
 from mockserver import settings as mock_settings
 from mockserver.settings import MockSettings
 
@@ -51,6 +51,11 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        extras.require()
+    except RuntimeError as error:
+        print(f"mistral-mock: {error}", file=sys.stderr)
+        return 2
     if args.command == "import-vcr":
         from mockserver.recording.importer import import_files
 

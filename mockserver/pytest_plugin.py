@@ -127,6 +127,12 @@ def _mode_for(record_mode: str, folder: Path) -> str:
 @pytest.fixture
 def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
     """The base URL of a mock that replays (or records) this test's Mistral traffic."""
+    from mockserver import extras
+
+    try:
+        extras.require("the mistral_mock fixture")
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
     from mockserver.app import MISSES, STORE, create_app
     from mockserver.serving import ServerThread
     from mockserver.settings import MockSettings
