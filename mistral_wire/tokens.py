@@ -14,14 +14,18 @@ import functools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
 from mistral_wire.contract.catalogue import Tokenizer
+
+if TYPE_CHECKING:  # mistral-common is imported when a tokenizer is first loaded, never at import
+    from mistral_common.tokens.tokenizers.base import Tokenizer as TextTokenizer
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
 KINDS: tuple[Tokenizer, ...] = get_args(Tokenizer)
 
 
-def _load(kind: Tokenizer) -> Any:
+def _load(kind: Tokenizer) -> "MistralTokenizer[Any, Any, Any, Any, Any]":
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
     if kind == "tekken":  # tekken_240911, the multimodal vocabulary of the current model generations
@@ -64,7 +68,7 @@ class single_flight(Generic[K, T]):  # lower case: used as a decorator, like fun
 
 
 @single_flight
-def raw_tokenizer(kind: Tokenizer) -> Any:
+def raw_tokenizer(kind: Tokenizer) -> "TextTokenizer":
     return _load(kind).instruct_tokenizer.tokenizer
 
 
@@ -118,8 +122,10 @@ def pieces(text: str, kind: Tokenizer = "tekken") -> list[str]:
         return []
     ids = encode(text, kind)
     tokenizer = raw_tokenizer(kind)
+    from mistral_common.tokens.tokenizers.tekken import Tekkenizer  # loaded with the tokenizer, just above
+
     out: list[str] = []
-    if kind == "tekken":
+    if isinstance(tokenizer, Tekkenizer):  # the tekken kind; the others are sentencepiece
         decoder = codecs.getincrementaldecoder("utf-8")()
         for token in ids:
             piece = decoder.decode(tokenizer.id_to_byte_piece(token))

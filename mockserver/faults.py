@@ -8,7 +8,7 @@ instead of the application's ``rate_limited`` envelope; ``shape=app`` asks for t
 """
 
 from dataclasses import dataclass
-from typing import get_args
+from typing import TypeGuard, get_args
 
 from mistral_wire.contract.errors import MistralError, RateLimitShape, invalid_request
 
@@ -37,7 +37,8 @@ def parse(header: str | None) -> Fault:
     """The fault a header asks for; ``NONE`` without the header."""
     if not header:
         return NONE
-    values: dict[str, int | str] = {}
+    numbers: dict[str, int] = {}
+    shape: RateLimitShape | None = None
     for item in header.split(";"):
         item = item.strip()
         if not item:
@@ -47,10 +48,10 @@ def parse(header: str | None) -> Fault:
         if not sep or key not in _KEYS:
             raise _bad(f"unknown setting {item!r}; known: {', '.join(_KEYS)}")
         if key == "shape":
-            shape = raw.strip().lower()
-            if shape not in _SHAPES:
+            named = raw.strip().lower()
+            if not _is_shape(named):
                 raise _bad(f"shape must be one of {', '.join(_SHAPES)}, got {raw.strip()!r}")
-            values[key] = shape
+            shape = named
             continue
         try:
             value = int(raw.strip())
@@ -58,13 +59,26 @@ def parse(header: str | None) -> Fault:
             raise _bad(f"{key} must be an integer, got {raw.strip()!r}") from None
         if value < 0:
             raise _bad(f"{key} must not be negative")
-        values[key] = value
-    status = values.get("status")
-    if status is not None and not 400 <= int(status) <= 599:
+        numbers[key] = value
+    status = numbers.get("status")
+    if status is not None and not 400 <= status <= 599:
         raise _bad("status must be between 400 and 599")
-    if "shape" in values and status != 429:
+    if shape is not None and status != 429:
         raise _bad("shape applies to status=429 only")
-    return Fault(**values)  # type: ignore[arg-type]
+    return Fault(
+        status=status,
+        retry_after=numbers.get("retry_after"),
+        latency_ms=numbers.get("latency_ms"),
+        ttft_ms=numbers.get("ttft_ms"),
+        chunk_ms=numbers.get("chunk_ms"),
+        disconnect_after=numbers.get("disconnect_after"),
+        shape=shape,
+    )
+
+
+def _is_shape(value: str) -> TypeGuard[RateLimitShape]:
+    """Whether ``value`` is a rate-limit shape; as a TypeGuard, so that the Literal type follows it."""
+    return value in _SHAPES
 
 
 def _bad(reason: str) -> MistralError:

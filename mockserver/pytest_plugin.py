@@ -19,9 +19,12 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # the mock's modules load only when a test asks for mistral_mock
+    from mockserver.settings import Mode
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 _USED_KEY = pytest.StashKey[dict[Path, set[Path]]]()
@@ -63,14 +66,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _record_mode(config: pytest.Config) -> str:
     mode = config.getoption("--mistral-record-mode") or config.getini("mistral_record_mode")
-    if mode not in RECORD_MODES:
+    if not isinstance(mode, str) or mode not in RECORD_MODES:
         raise pytest.UsageError(f"mistral_record_mode must be one of {', '.join(RECORD_MODES)}, got {mode!r}")
     return mode
 
 
 def recordings_dir(request: pytest.FixtureRequest) -> Path:
     configured = request.config.getini("mistral_recordings_dir")
-    module = request.node.path
+    module: Path = request.node.path  # FixtureRequest.node is typed Any; a test item has a path
     root = Path(request.config.rootpath, configured) if configured else module.parent / "recordings"
     marker = request.node.get_closest_marker("mistral_recording")
     name = marker.args[0] if marker and marker.args else recording_name(request.node)
@@ -113,7 +116,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     return result
 
 
-def _mode_for(record_mode: str, folder: Path) -> str:
+def _mode_for(record_mode: str, folder: Path) -> "Mode":
     has_recordings = folder.is_dir() and any(folder.rglob("*.json"))
     if record_mode == "none":
         return "replay"
@@ -148,7 +151,7 @@ def mistral_mock(request: pytest.FixtureRequest) -> Iterator[str]:
         or "https://api.mistral.ai"
     )
     config = MockSettings(
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         recordings=folder,
         upstream=upstream,
         upstream_key=os.environ.get("MISTRAL_API_KEY") or None,
@@ -191,7 +194,7 @@ def openai_client(mistral_mock: str) -> Any:
 
 
 def _unused(config: pytest.Config) -> list[Path]:
-    unused = []
+    unused: list[Path] = []
     for folder, used in config.stash.get(_USED_KEY, {}).items():
         if folder.is_dir():
             unused.extend(p for p in sorted(folder.rglob("*.json")) if p.resolve() not in used)

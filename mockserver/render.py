@@ -136,7 +136,7 @@ async def send(
     events: Iterable[tuple[float, bytes]],
     *,
     disconnect_after: int | None = None,
-    transport: asyncio.BaseTransport | None = None,
+    transport: asyncio.Transport | None = None,
     start: float | None = None,
     precise: bool = False,
 ) -> None:

@@ -91,9 +91,10 @@ class ServerThread:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        # The runner's one site: its listening sockets' addresses, (host, port, ...) each.
+        addresses = self._runner.addresses
+        if self.port == 0 and addresses:
+            self.port = addresses[0][1]
 
     def stop(self) -> None:
         if self._loop is not None and self._loop.is_running():

@@ -163,8 +163,8 @@ async def edges(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except Exception:
         log.exception("request %s failed", request[REQUEST_ID])
-        error = server_error(500, f"The shim failed unexpectedly (request id {request[REQUEST_ID]}).")
-        response = answers.error_response(error, dialect)
+        failure = server_error(500, f"The shim failed unexpectedly (request id {request[REQUEST_ID]}).")
+        response = answers.error_response(failure, dialect)
     exchange = response.get(EXCHANGE)
     if exchange is not None and exchange.client_gone:
         _log(request, exchange, CLIENT_CLOSED)

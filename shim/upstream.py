@@ -162,7 +162,8 @@ class Upstream:
 
 def _retry_delay(retry_after: str | None, attempt: int) -> float | None:
     """Seconds to wait before the next try: Retry-After when given (None if too long), else back-off."""
-    backoff = min(8.0, 0.5 * 2**attempt)
+    # typeshed types int ** int as Any (a negative power is a float); here it is a float either way.
+    backoff: float = min(8.0, 0.5 * 2**attempt)
     if not retry_after:
         return backoff
     try:

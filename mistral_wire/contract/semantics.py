@@ -9,8 +9,7 @@ endpoint, capabilities) come from the catalogue.
 
 import itertools
 import json
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, TypedDict
 
 from mistral_common.exceptions import (
     InvalidAssistantMessageException,
@@ -23,6 +22,7 @@ from mistral_common.exceptions import (
 from mistral_common.protocol.instruct import chunk as mc_chunk
 from mistral_common.protocol.instruct import messages as mc_messages
 from mistral_common.protocol.instruct import tool_calls as mc_tools
+from mistral_common.protocol.instruct.request import ChatCompletionRequest as MCChatCompletionRequest
 from mistral_common.protocol.instruct.validator import MistralRequestValidatorV11, ValidationMode
 
 from mistral_wire import tokens
@@ -32,8 +32,18 @@ from mistral_wire.contract.errors import MistralError, envelope, invalid_model, 
 from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
 from mistral_wire.contract.tools import Tool
 
-MESSAGE_ORDER = {"type_": "invalid_request_message_order", "code": "3230"}
-FUNCTION_CALL = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}
+
+class _Envelope(TypedDict, total=False):
+    """Keyword arguments of ``invalid_request``, typed so that a preset is checked where it is splatted."""
+
+    type_: str
+    code: str | None
+    status: int
+    raw_status_code: bool
+
+
+MESSAGE_ORDER: _Envelope = {"type_": "invalid_request_message_order", "code": "3230"}
+FUNCTION_CALL: _Envelope = {"type_": "invalid_function_call", "code": "3280", "raw_status_code": True}
 EMPTY_ASSISTANT = "Assistant message must have either content or tool_calls, but not none."
 TOOL_CALL_ID = messages.TOOL_CALL_ID
 
@@ -59,7 +69,8 @@ class _ServingValidator(MistralRequestValidatorV11):
     * Model settings (reasoning_effort) are checked against the catalogue, not the tokenizer version.
     """
 
-    ALLOWED_AFTER: ClassVar[dict[str, frozenset[str]]] = {
+    # A class default that the lenient validator replaces with its own table, per instance.
+    ALLOWED_AFTER: dict[str, frozenset[str]] = {
         "system": frozenset({"user", "assistant", "system"}),
         "user": frozenset({"assistant", "system", "user"}),
         "assistant": frozenset({"assistant", "user", "tool"}),
@@ -310,8 +321,8 @@ def check_chat(request: ChatCompletionRequest) -> Family:
     family = _family_for(request.model, "completion_chat")
     _capability_refusals(request, family)
     _empty_text_list_refusal(request)
-    # The validator reads only these attributes; a namespace avoids building a full request model.
-    mc = SimpleNamespace(
+    # The validator reads only these attributes; model_construct sets them without validating anything.
+    mc: MCChatCompletionRequest[Any] = MCChatCompletionRequest.model_construct(
         model=request.model, messages=[_mc_message(m) for m in request.messages], tools=_mc_tools(request)
     )
     try:

@@ -77,8 +77,12 @@ class CustomConnector(Closed):
     tool_configuration: ToolConfiguration | None = None
 
 
-def _tool_type(value: Any) -> str | None:
-    """``type`` defaults to ``function`` in the spec, so a tool without it is a function tool."""
+def _tool_type(value: Any) -> object:
+    """``type`` defaults to ``function`` in the spec, so a tool without it is a function tool.
+
+    The tag is whatever the client sent, not only a string: pydantic names it in its refusal
+    ("Input tag '5' found using _tool_type() ...").
+    """
     if isinstance(value, dict):
         return value.get("type", "function")
     return getattr(value, "type", None)

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import brotli
@@ -76,19 +76,24 @@ class Interaction:
 
 # --- YAML -------------------------------------------------------------------------------------------
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's loader where PyYAML was built with it. Both loaders share SafeConstructor and Resolver, the only
+# parts used here; the type checker is shown the pure-Python one, as it cannot subclass a runtime choice.
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Problem(Exception):
     """Internal: what is wrong, without the file name (added once, at the top)."""
 
 
-class CassetteLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class CassetteLoader(_BaseLoader):
     """Safe YAML plus Ruby's ``!binary`` (base64 bytes); ``!ruby/...`` tags load as the plain node."""
 
 
 def _construct_ruby_binary(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]  # any node may be !binary; this refuses others
     try:
         return base64.b64decode("".join(str(text).split()), validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -97,12 +102,15 @@ def _construct_ruby_binary(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
         ) from exc
 
 
-def _construct_ruby_tagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+def _construct_ruby_tagged(
+    loader: yaml.SafeLoader, _suffix: str, node: yaml.ScalarNode | yaml.SequenceNode | yaml.MappingNode
+) -> Any:
+    """The node as plain YAML: the composer makes only these three kinds of node."""
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 CassetteLoader.add_constructor("!binary", _construct_ruby_binary)

@@ -130,8 +130,8 @@ class Recording:
         for body in bodies:
             value = body.parsed() if body is not None else None
             usage = value.get("usage") if isinstance(value, dict) else None
-            if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
-                return usage["total_tokens"]
+            if isinstance(usage, dict) and isinstance(total := usage.get("total_tokens"), int):
+                return total
         return 0
 
     def to_json(self) -> dict[str, Any]:

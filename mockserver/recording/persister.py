@@ -81,7 +81,8 @@ def _subject(recording: Recording) -> str:
         )
         if isinstance(name, str) and not name.startswith("data:"):
             return name.rsplit("/", 1)[-1]
-        return document.get("type", "document")
+        kind = document.get("type")
+        return kind if isinstance(kind, str) else "document"
     return body.get("model", "request") if isinstance(body.get("model"), str) else "request"
 
 

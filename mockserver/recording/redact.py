@@ -58,13 +58,13 @@ def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
 
     events = None
     if recording.events is not None:
-        events = tuple(Event(e.at_ms, body(e.data)) for e in recording.events)  # type: ignore[arg-type]
+        events = tuple(Event(e.at_ms, scrubbed_body(e.data, secrets)) for e in recording.events)
     return replace(
         recording,
         path=scrub(recording.path, secrets),
         query=query(recording.query, secrets),
         request_headers=scrub(request_headers(recording.request_headers), secrets),
-        request_body=body(recording.request_body),  # type: ignore[arg-type]
+        request_body=scrubbed_body(recording.request_body, secrets),
         response_headers=scrub(response_headers(recording.response_headers), secrets),
         response_body=body(recording.response_body),
         events=events,

@@ -9,6 +9,7 @@ files, in recorded order), ``matching`` (what makes two requests the same) and `
 from collections.abc import Iterable
 from pathlib import Path
 
+from mistral_wire.scrub import scrub
 from mockserver.recording import matching, persister, redact
 from mockserver.recording.format import Body, Recording
 from mockserver.recording.index import RecordingIndex
@@ -79,7 +80,7 @@ class RecordingStore:
         body = Body.from_bytes(raw)
         if any(s.encode() in raw for s in secrets if len(s) >= 4):
             body = redact.scrubbed_body(body, secrets)
-        return redact.scrub(path, secrets), redact.query(query, secrets), body
+        return scrub(path, secrets), redact.query(query, secrets), body
 
     def lookup(self, method: str, path: str, query: str, body: Body) -> Recording | None:
         """The next recording for this request: in recorded order, then the last one again."""

@@ -35,7 +35,7 @@ from shim.translate.table import (
 )
 
 Route = Literal["fim", "chat"]
-ENDPOINTS: dict[Route, str] = {"fim": "fill-in-the-middle", "chat": "chat"}
+ENDPOINTS: dict[str, str] = {"fim": "fill-in-the-middle", "chat": "chat"}
 
 FIM_PATH = "/v1/fim/completions"
 CHAT_PATH = "/v1/chat/completions"

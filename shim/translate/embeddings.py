@@ -17,7 +17,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from mistral_wire import tokens
 from mistral_wire.contract.catalogue import Tokenizer, lookup
@@ -42,7 +42,7 @@ DEFAULT_CLIENT_ENCODING: Encoding = "float"
 FALLBACK_TOKENIZER: Tokenizer = "tekken"
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -216,6 +216,12 @@ def encode_base64(vector: Sequence[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
 
 
+def _index(item: Mapping[str, Any]) -> int:
+    """The sort key of an answer item: its ``index`` where that is an integer, else 0."""
+    index = item.get("index")
+    return index if _is_int(index) else 0
+
+
 def _bad_answer(message: str) -> OpenAIError:
     return server_error(502, message, "upstream_bad_body")
 
@@ -234,7 +240,7 @@ def merge_embedding_responses(plan: EmbeddingPlan, responses: Sequence[Mapping[s
         items = [item for item in response.get("data") or [] if isinstance(item, dict)]
         if len(items) != size:
             raise _bad_answer(f"Mistral answered {len(items)} embeddings for {size} inputs.")
-        items.sort(key=lambda item: item.get("index") if _is_int(item.get("index")) else 0)
+        items.sort(key=_index)
         for item in items:
             vector = item.get("embedding")
             if not isinstance(vector, list):

@@ -145,16 +145,16 @@ def detail_param(loc: Iterable[Any]) -> str:
 
 def _details(body: Mapping[str, Any]) -> list[Any] | None:
     """The pydantic detail list in any of the four 422 shapes (catalogue 36), or None."""
-    if isinstance(body.get("detail"), list):  # bare FastAPI body, and php-mistral's shape
-        return body["detail"]
+    if isinstance(detail := body.get("detail"), list):  # bare FastAPI body, and php-mistral's shape
+        return detail
     message = body.get("message")
     if isinstance(message, str) and message.lstrip().startswith("{"):
         try:  # the 2024 proxy wrapped the detail body as a JSON string
             message = json.loads(message)
         except ValueError:
             return None
-    if isinstance(message, dict) and isinstance(message.get("detail"), list):
-        return message["detail"]
+    if isinstance(message, dict) and isinstance(detail := message.get("detail"), list):
+        return detail
     return None
 
 

@@ -160,8 +160,8 @@ def apply(table: Table, body: Mapping[str, Any], options: Options) -> Draft:
     ``OpenAIError`` (400) for what cannot be honoured and, under ``unsupported="error"``, for fields Mistral
     has no use for. OpenAI's types are ``check_types``'s, which a request from a client passes first.
     """
-    for key, row in table.fields.items():
-        if row.required and body.get(key) is None:
+    for key, declared in table.fields.items():
+        if declared.required and body.get(key) is None:
             raise refuse(f"you must provide a {key} parameter.", key)
     draft = Draft(route=table.router(body, options) if table.router is not None else None)
     for key, value in body.items():

@@ -12,9 +12,10 @@ which is exactly what decoding a list of small floats as bytes gives.
 """
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from mistral_wire import tokens
 from mistral_wire.contract import semantics
@@ -23,31 +24,36 @@ from mistral_wire.contract.requests import EmbeddingRequest
 from mockserver.sources.synthetic import seeds
 
 
-def _unit_vector(model: str, text: str, width: int) -> np.ndarray:
+def _unit_vector(model: str, text: str, width: int) -> npt.NDArray[np.float64]:
     digest = hashlib.sha256(f"{model}\0{text}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
     vector = rng.standard_normal(width)
     return vector / np.linalg.norm(vector)
 
 
-def vector(family: Family, text: str, width: int) -> np.ndarray:
+def vector(family: Family, text: str, width: int) -> npt.NDArray[np.float64]:
     full = _unit_vector(family.name, text, family.max_dimensions or family.dimensions)
     prefix = full[:width]
     return (prefix / np.linalg.norm(prefix)).astype(np.float16).astype(np.float64)
 
 
-def encode(values: np.ndarray, dtype: str) -> list[Any]:
+def _listed(values: npt.NDArray[Any]) -> list[Any]:
+    """``values.tolist()``: numpy types it Any, as a 0-d array gives a scalar; these vectors are 1-d."""
+    return cast("list[Any]", values.tolist())
+
+
+def encode(values: npt.NDArray[np.float64], dtype: str) -> list[Any]:
     if dtype == "float":
-        return values.tolist()
+        return _listed(values)
     scaled = np.clip(np.round(values / max(float(np.abs(values).max()), 1e-12) * 127), -128, 127).astype(int)
     if dtype == "int8":
-        return scaled.tolist()
+        return _listed(scaled)
     if dtype == "uint8":
-        return (scaled + 128).tolist()
+        return _listed(scaled + 128)
     bits = np.packbits(values > 0)
     if dtype == "ubinary":
-        return bits.astype(int).tolist()
-    return bits.astype(np.int8).astype(int).tolist()  # "binary": the same bytes, signed
+        return _listed(bits.astype(int))
+    return _listed(bits.astype(np.int8).astype(int))  # "binary": the same bytes, signed
 
 
 def answer(request: EmbeddingRequest, family: Family, payload: object) -> dict[str, Any]:

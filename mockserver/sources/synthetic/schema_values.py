@@ -17,8 +17,9 @@ import contextlib
 import math
 import random
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from faker import Faker
 
@@ -28,14 +29,19 @@ MAX_ITEMS = 256
 MAX_LENGTH = 8192
 MAX_VALUES = 4096
 MAX_HOPS = 32
+D = TypeVar("D")
 
 
-def _int(schema: dict[str, Any], key: str, default: Any) -> Any:
+def _int(schema: dict[str, Any], key: str, default: D) -> int | D:
     """An integer keyword, or ``default`` where it is absent or not an integer."""
     value = schema.get(key, default)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+@overload
+def _size(schema: dict[str, Any], key: str, default: int, cap: int) -> int: ...
+@overload
+def _size(schema: dict[str, Any], key: str, default: None, cap: int) -> int | None: ...
 def _size(schema: dict[str, Any], key: str, default: int | None, cap: int) -> int | None:
     """A size keyword (``minItems``, ``maxLength``), non-negative and capped."""
     value = _int(schema, key, default)
@@ -89,7 +95,9 @@ class _Generator:
         self.rng = random.Random(seed)
         self.root = root
         # Capitalised words the user wrote, the likeliest values for names and places.
-        self.proper = [w for w in re.findall(r"\b[A-Z][a-zA-Z\-]{2,}\b", context) if w.lower() not in _COMMON]
+        self.proper: list[str] = [
+            w for w in re.findall(r"\b[A-Z][a-zA-Z\-]{2,}\b", context) if w.lower() not in _COMMON
+        ]
         _FAKE.seed_instance(seed)
         # Values made so far, and combinators or references being followed (see the module docstring).
         self.made = 0
@@ -291,7 +299,7 @@ _KINDS = {
     "null": _Generator._null,
     "string": _Generator._string,
 }
-_COMBINE = {
+_COMBINE: dict[str, Callable[[_Generator, dict[str, Any]], dict[str, Any]]] = {
     "allOf": _Generator._all_of,
     "anyOf": lambda generator, schema: generator._one_option(schema, "anyOf"),
     "oneOf": lambda generator, schema: generator._one_option(schema, "oneOf"),
@@ -309,7 +317,7 @@ def _matches(pattern: str, value: str) -> bool:
 def _string_for_pattern(pattern: str, fallback: str, seed: int = 0) -> str:
     """A string matching ``pattern``, built from Python's own parse of the regular expression."""
     try:
-        tree = re._parser.parse(pattern)  # type: ignore[attr-defined]
+        tree = re._parser.parse(pattern)  # type: ignore[attr-defined]  # typeshed has no stub for re._parser
         candidate = _from_tree(tree, random.Random(seed))
     except Exception:
         return fallback
@@ -330,7 +338,7 @@ class _TooLong(Exception):
 def _from_tree(tree: Any, rng: random.Random, left: list[int] | None = None) -> str:
     # ``left``: characters the whole candidate may still take, shared by the recursive calls.
     left = [MAX_LENGTH] if left is None else left
-    out = []
+    out: list[str] = []
     for op, arg in tree:
         name = str(op)
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):

@@ -9,6 +9,7 @@ answer of ``n=1``, as with a seeded real model.
 import hashlib
 import json
 import string
+from collections.abc import Iterator
 from typing import Any
 
 _ALNUM = string.ascii_letters + string.digits
@@ -35,7 +36,7 @@ def derive(seed: int, *salt: object) -> int:
 _MASK = (1 << 64) - 1
 
 
-def numbers(seed: int):  # type: ignore[no-untyped-def]
+def numbers(seed: int) -> Iterator[int]:
     """An endless splitmix64 sequence: seeding ``random.Random`` costs more than a short answer."""
     state = seed & _MASK
     while True:

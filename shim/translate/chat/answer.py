@@ -61,8 +61,8 @@ def _chunk_text(chunk: Any) -> str:
     """The text of a text chunk, or of the text chunks inside a thinking chunk's ``thinking`` list."""
     if isinstance(chunk, str):
         return chunk
-    if isinstance(chunk, dict) and isinstance(chunk.get("text"), str):
-        return chunk["text"]
+    if isinstance(chunk, dict) and isinstance(text := chunk.get("text"), str):
+        return text
     return ""
 
 

@@ -28,7 +28,7 @@ Decisions, with the evidence in the failure catalogue:
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from mistral_wire.contract import messages as contract_messages
 from mistral_wire.contract.chunks import CHUNK_TYPES
@@ -142,6 +142,10 @@ def _content(content: Any, repairs: _Repairs) -> Any:
 # --- one message ---------------------------------------------------------------------------------------
 
 
+@overload
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def _tool_call(call: Any) -> Any: ...
 def _tool_call(call: Any) -> Any:
     """A tool call rebuilt as ``{id, type, function: {name, arguments}}`` (catalogue 15).
 
@@ -307,7 +311,9 @@ def _bridge_tool_to_user(messages: list[Any], repairs: _Repairs) -> list[Any]:
 
 
 def _continue_trailing_assistant(messages: list[Any], repairs: _Repairs) -> None:
-    last = messages[-1] if messages else None
+    if not messages:
+        return
+    last = messages[-1]
     if _role(last) == "assistant" and not last.get("tool_calls") and "prefix" not in last:
         last["prefix"] = True
         repairs.add("assistant-prefix")

@@ -235,7 +235,8 @@ def _function_call(fragments: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def _stream_error(event: Mapping[str, Any]) -> OpenAIError:
     """An error object Mistral sent as a stream event (not observed yet; shape as its error envelope)."""
-    inner = event.get("error") if isinstance(event.get("error"), dict) else event
+    error = event.get("error")
+    inner: Mapping[str, Any] = error if isinstance(error, dict) else event
     message = inner.get("message")
     text = message if isinstance(message, str) and message else "Mistral reported an error inside the stream."
     return server_error(502, text, "upstream_stream_error")
