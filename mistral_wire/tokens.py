@@ -108,6 +108,18 @@ def encode(text: str, kind: Tokenizer = "tekken") -> list[int]:
     return raw_tokenizer(kind).encode(text, bos=False, eos=False)
 
 
+def token_text(token: int, kind: Tokenizer = "tekken") -> str:
+    """One token as text (a token inside a multi-byte character decodes with replacement characters)."""
+    return str(raw_tokenizer(kind).decode([token]))
+
+
+def ordinary_tokens(kind: Tokenizer = "tekken") -> range:
+    """The ids of the vocabulary's ordinary tokens (the control tokens come first)."""
+    tokenizer = raw_tokenizer(kind)
+    first = int(getattr(tokenizer, "num_special_tokens", 0))
+    return range(first, int(tokenizer.n_words))
+
+
 def count(text: str, kind: Tokenizer = "tekken") -> int:
     return len(encode(text, kind)) if text else 0
 

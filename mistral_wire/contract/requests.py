@@ -1,6 +1,14 @@
-"""Request bodies of the endpoints the mock serves, mirroring Mistral's published schemas.
+"""Request bodies of the endpoints the mock serves: Mistral's contract as the newest evidence states it.
 
-Ranges are Mistral's, not OpenAI's: temperature 0..1.5, ``top_p`` in (0, 1], ``random_seed`` >= 0.
+Newest evidence wins: live recordings, then the newest mistralai SDK's models (generated from Mistral's
+current API), then the published spec snapshot (August 2026), then prose. Where the SDK knows a field the
+spec snapshot does not, the field is here and its model says so in ``NEWER_THAN_SPEC`` (field -> where it
+comes from); ``tests/wire`` holds these models against both the installed SDK (the drift check, ``make
+drift`` for the newest release) and the spec, and fails naming any field either disagrees on.
+
+Ranges are Mistral's, not OpenAI's: temperature 0..1.5, ``top_p`` in (0, 1], ``random_seed`` >= 0. The SDK
+gives types, not ranges; where a range is not published, the one the serving stack behind Mistral's API
+(vLLM) applies is used and says so.
 """
 
 from typing import Annotated, Any, ClassVar, Literal
@@ -25,14 +33,26 @@ Temperature = Annotated[float, Field(ge=0, le=limits.TEMPERATURE_MAX)]
 TopP = Annotated[float, Field(gt=0, le=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Penalty = Annotated[float, Field(ge=-2, le=2)]
-ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+LogprobCount = Annotated[int, Field(ge=0, le=20)]
+"""How many alternatives per token: OpenAI's documented range, also vLLM's default ``max_logprobs``."""
+SDK = "mistralai 3.7.0's ChatCompletionRequest (generated from Mistral's current API)"
 
 
 class ChatCompletionRequest(Closed):
     # Fields Mistral's server knows but its spec leaves out, with the evidence; the spec test reads this.
     UNPUBLISHED: ClassVar[dict[str, str]] = {
         "stream_options": "live 422s locate the error at stream_options.include_usage (see StreamOptions)",
+        "min_tokens": SDK,
+        "repetition_penalty": SDK,
+        "top_k": SDK,
+        "logprobs": SDK,
+        "top_logprobs": SDK,
+        "prompt_logprobs": SDK,
+        "top_prompt_logprobs": SDK,
     }
+    # Fields that accept values the spec snapshot does not list, because a newer source does.
+    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {"reasoning_effort": f"'max' is in {SDK}"}
 
     model: str
     temperature: Temperature | None = None
@@ -58,6 +78,15 @@ class ChatCompletionRequest(Closed):
     service_tier: Literal["auto", "standard_only"] | None = None
     safe_prompt: bool = False
     stream_options: StreamOptions | None = None
+    min_tokens: NonNegativeInt | None = None
+    # vLLM: > 0, 1 is no penalty.
+    repetition_penalty: Annotated[float, Field(gt=0)] | None = None
+    # vLLM: -1 (or 0) considers every token.
+    top_k: Annotated[int, Field(ge=-1)] | None = None
+    logprobs: bool | None = None
+    top_logprobs: LogprobCount | None = None
+    prompt_logprobs: bool | None = None
+    top_prompt_logprobs: LogprobCount | None = None
 
 
 class FIMCompletionRequest(Closed):

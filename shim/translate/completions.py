@@ -97,6 +97,15 @@ def _fim_prompt(value: Any, draft: Draft, options: Options) -> Any:
     return _prompt(value)
 
 
+def _logprobs(value: Any, draft: Draft, options: Options) -> Any:
+    """``logprobs: N`` (the N most likely tokens at each position) is Mistral's ``logprobs`` and
+    ``top_logprobs``; 0 asks for the chosen tokens' log probabilities alone."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        draft.put("top_logprobs", value)
+        return True
+    return value  # Mistral names what is wrong with it
+
+
 def _suffix(value: Any, draft: Draft, options: Options) -> Any:
     return value if value else OMIT
 
@@ -148,9 +157,18 @@ FIELDS: dict[str, Field] = {
         "fim", fate="drop"
     ),
     "echo": Field(
-        "reject", "Mistral cannot return the prompt's log probabilities", BOOLEAN, harmless=(False,)
+        "reject",
+        "the shim does not write the prompt back into the completion's text",
+        BOOLEAN,
+        harmless=(False,),
     ),
-    "logprobs": Field("drop", "Mistral's published API returns no log probabilities", INTEGER),
+    "logprobs": Field(
+        "convert",
+        "N alternatives per token: Mistral's logprobs and top_logprobs (FIM returns none)",
+        INTEGER,
+        target="logprobs",
+        convert=_logprobs,
+    ).varied("fim", fate="drop"),
     "best_of": Field("drop", "Mistral does not rank candidates server-side", INTEGER, harmless=(1,)),
     "logit_bias": Field("drop", "Mistral has no logit bias", OBJECT, harmless=({},)),
     "user": Field("drop", "no Mistral equivalent; it only labels the request for abuse monitoring", STRING),
@@ -243,6 +261,36 @@ def _text(content: Any) -> str:
     return text or ""
 
 
+def legacy_logprobs(value: Any, offset: int = 0) -> dict[str, Any] | None:
+    """Mistral's ``logprobs.content`` entries as the legacy completion's four parallel lists.
+
+    ``text_offset`` counts characters from the start of the completion: ``offset`` is where this part of
+    it starts (a stream chunk's text follows the chunks before it).
+    """
+    content = value.get("content") if isinstance(value, dict) else None
+    if not isinstance(content, list):
+        return None
+    entries = [entry for entry in content if isinstance(entry, dict)]
+    texts = [token if isinstance(token := entry.get("token"), str) else "" for entry in entries]
+    offsets = []
+    for text in texts:
+        offsets.append(offset)
+        offset += len(text)
+    return {
+        "tokens": texts,
+        "token_logprobs": [entry.get("logprob") for entry in entries],
+        "top_logprobs": [
+            {
+                alt.get("token"): alt.get("logprob")
+                for alt in entry.get("top_logprobs") or []
+                if isinstance(alt, dict)
+            }
+            for entry in entries
+        ],
+        "text_offset": offsets,
+    }
+
+
 def _head(body: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": body.get("id"),
@@ -267,7 +315,7 @@ def translate_completion_response(body: Mapping[str, Any]) -> dict[str, Any]:
         {
             "text": _text((choice.get("message") or {}).get("content")),
             "index": choice.get("index") or 0,
-            "logprobs": None,
+            "logprobs": legacy_logprobs(choice.get("logprobs")),
             "finish_reason": _finish(choice.get("finish_reason"), body.get("model")) or UNKNOWN_FINISH,
         }
         for choice in choices
@@ -289,6 +337,8 @@ class CompletionStreamTranslator:
         self.include_usage = include_usage
         self._head: dict[str, Any] | None = None
         self._usage: dict[str, Any] | None = None
+        # Characters of text each choice has sent so far (logprobs' text_offset counts from the start).
+        self._sent: dict[int, int] = {}
 
     def feed(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The OpenAI chunks for one Mistral chunk: one per choice with text or a finish reason."""
@@ -302,7 +352,11 @@ class CompletionStreamTranslator:
             text = _text((choice.get("delta") or {}).get("content"))
             finish = _finish(choice.get("finish_reason"), event.get("model"))
             if text or finish is not None:  # the role-only opening chunk carries nothing for a client
-                entry = {"text": text, "index": choice.get("index") or 0, "logprobs": None}
+                index = choice.get("index") or 0
+                sent = self._sent.get(index, 0)
+                logprobs = legacy_logprobs(choice.get("logprobs"), sent)
+                self._sent[index] = sent + len(text)
+                entry = {"text": text, "index": index, "logprobs": logprobs}
                 out.append({**head, "choices": [{**entry, "finish_reason": finish}]})
         return out
 

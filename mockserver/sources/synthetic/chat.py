@@ -16,6 +16,7 @@ from mistral_wire import tokens
 from mistral_wire.contract import messages
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.requests import ChatCompletionRequest
+from mockserver.sources.synthetic import logprobs as logprobs_synth
 from mockserver.sources.synthetic import prose, schema_values, seeds, tool_plan
 from mockserver.sources.synthetic.prompt import prompt_tokens
 
@@ -30,6 +31,13 @@ class Choice:
     thinking: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] | None = None
     prefix: str = ""
+    # One entry per text piece (the prefix first, as one piece), when the request asked for logprobs.
+    logprobs: list[logprobs_synth.Entry] | None = None
+
+    @property
+    def text_pieces(self) -> list[str]:
+        """The content as it is streamed: the prefix whole, then each generated piece."""
+        return [self.prefix, *self.pieces] if self.prefix else list(self.pieces)
 
     @property
     def text(self) -> str:
@@ -56,6 +64,8 @@ class Answer:
     choices: list[Choice]
     prompt_tokens: int
     fim: bool = False
+    # The prompt's logprob entries, when the request asked for prompt_logprobs.
+    prompt_logprobs: list[logprobs_synth.Entry] | None = None
 
     @property
     def usage(self) -> dict[str, Any]:
@@ -116,7 +126,8 @@ def _text_pieces(request: ChatCompletionRequest, seed: int, family: Family) -> l
     if rf.type == "json_object":
         value = schema_values.generate(_FREE_OBJECT, seed, context)
         return tokens.pieces(json.dumps(value, ensure_ascii=False), family.tokenizer)
-    return prose.compose(seed, 18 + seed % 55, family.tokenizer)
+    # min_tokens: the answer is at least that long (stop and max_tokens still cut it afterwards).
+    return prose.compose(seed, max(18 + seed % 55, request.min_tokens or 0), family.tokenizer)
 
 
 _FREE_OBJECT = {
@@ -159,7 +170,24 @@ def _choice(request: ChatCompletionRequest, family: Family, seed: int, index: in
         prefix = tool_plan.text_of(last.content)
         if prefix and not prefix.endswith((" ", "\n")) and pieces:
             pieces[0] = " " + pieces[0].lstrip(" ")
-    return Choice(index, pieces, finish, thinking=thinking, prefix=prefix)
+    choice = Choice(index, pieces, finish, thinking=thinking, prefix=prefix)
+    if request.logprobs:
+        top = request.top_logprobs
+        seed_of = seeds.derive(seed, "logprobs")
+        given = 1 if prefix else 0
+        choice.logprobs = logprobs_synth.entries(
+            choice.text_pieces, seed_of, family.tokenizer, top, given=given
+        )
+    return choice
+
+
+def _prompt_logprobs(request: ChatCompletionRequest, family: Family, seed: int) -> list[logprobs_synth.Entry]:
+    """The prompt's texts, in order, cut as the model's tokenizer cuts them."""
+    text = "".join(tool_plan.text_of(message.content) for message in request.messages)
+    pieces = tokens.pieces(text, family.tokenizer)
+    return logprobs_synth.entries(
+        pieces, seeds.derive(seed, "prompt"), family.tokenizer, request.top_prompt_logprobs
+    )
 
 
 def answer(request: ChatCompletionRequest, family: Family, payload: Any) -> Answer:
@@ -173,6 +201,7 @@ def answer(request: ChatCompletionRequest, family: Family, payload: Any) -> Answ
         model=served_model(request.model, family),
         choices=choices,
         prompt_tokens=prompt_tokens(request, family.tokenizer),
+        prompt_logprobs=_prompt_logprobs(request, family, seed) if request.prompt_logprobs else None,
     )
 
 
@@ -193,6 +222,19 @@ def _message(choice: Choice, fim: bool) -> dict[str, Any]:
     return message
 
 
+def _choice_body(choice: Choice, answer: Answer) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": choice.index,
+        "finish_reason": choice.finish_reason,
+        "message": _message(choice, answer.fim),
+    }
+    if choice.logprobs is not None:
+        out["logprobs"] = logprobs_synth.block(choice.logprobs)
+    if answer.prompt_logprobs is not None:
+        out["prompt_logprobs"] = logprobs_synth.block(answer.prompt_logprobs)
+    return out
+
+
 def render(answer: Answer, created: int) -> dict[str, Any]:
     """The non-streaming body."""
     return {
@@ -201,60 +243,76 @@ def render(answer: Answer, created: int) -> dict[str, Any]:
         "model": answer.model,
         "usage": answer.usage,
         "object": "chat.completion",
-        "choices": [
-            {"index": c.index, "finish_reason": c.finish_reason, "message": _message(c, answer.fim)}
-            for c in answer.choices
-        ],
+        "choices": [_choice_body(c, answer) for c in answer.choices],
     }
 
 
-def _deltas(choice: Choice) -> Iterator[dict[str, Any]]:
-    """One choice's deltas after the role chunk; the last one is sent with the finish reason."""
-    texts = list(choice.pieces)
-    if choice.prefix:
-        texts.insert(0, choice.prefix)
+Delta = tuple[dict[str, Any], list[logprobs_synth.Entry] | None]
+
+
+def _deltas(choice: Choice) -> Iterator[Delta]:
+    """One choice's deltas after the role chunk, each with the logprobs of the text it carries (when asked
+    for); the last one is sent with the finish reason."""
+    texts = choice.text_pieces
+    entries = list(choice.logprobs) if choice.logprobs is not None else None
+
+    def carried() -> list[logprobs_synth.Entry] | None:
+        return None if entries is None else [entries.pop(0)]
+
     for i, piece in enumerate(choice.thinking[:-1] if texts else choice.thinking):
         part: dict[str, Any] = {"type": "thinking", "thinking": [{"type": "text", "text": piece}]}
         if i:
             part["closed"] = True
-        yield {"content": [part]}
+        yield {"content": [part]}, None
     if choice.thinking and texts:
         last = {
             "type": "thinking",
             "thinking": [{"type": "text", "text": choice.thinking[-1]}],
             "closed": True,
         }
-        yield {"content": [last, {"type": "text", "text": texts.pop(0)}]}
+        yield {"content": [last, {"type": "text", "text": texts.pop(0)}]}, carried()
     for piece in texts:
-        yield {"content": piece}
+        yield {"content": piece}, carried()
     if choice.tool_calls:
-        yield {"tool_calls": choice.tool_calls}
+        yield {"tool_calls": choice.tool_calls}, None
 
 
 def chunks(answer: Answer, created: int, padding: random.Random | None = None) -> list[dict[str, Any]]:
     """The stream: a role chunk per choice, token-sized deltas, then finish_reason and usage on the last."""
 
     def chunk(
-        index: int, delta: dict[str, Any], finish: str | None, *, first: bool = False
+        index: int,
+        delta: dict[str, Any],
+        finish: str | None,
+        entries: list[logprobs_synth.Entry] | None = None,
+        *,
+        first: bool = False,
     ) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish}
+        if entries is not None:
+            choice["logprobs"] = logprobs_synth.block(entries)
+        if first and answer.prompt_logprobs is not None:
+            choice["prompt_logprobs"] = logprobs_synth.block(answer.prompt_logprobs)
         out: dict[str, Any] = {
             "id": answer.id,
             "object": "chat.completion.chunk",
             "created": created,
             "model": answer.model,
-            "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+            "choices": [choice],
         }
         if padding is not None and not first:
             out["p"] = PADDING_ALPHABET[: padding.randint(1, len(PADDING_ALPHABET))]
         return out
 
     events = [chunk(c.index, {"role": "assistant", "content": ""}, None, first=True) for c in answer.choices]
-    streams = [(c, list(_deltas(c)) or [{"content": ""}]) for c in answer.choices]
+    empty: list[Delta] = [({"content": ""}, None)]
+    streams = [(c, list(_deltas(c)) or empty) for c in answer.choices]
     for step in range(max(len(deltas) for _, deltas in streams)):
         for choice, deltas in streams:
             if step < len(deltas):
                 finish = choice.finish_reason if step == len(deltas) - 1 else None
-                events.append(chunk(choice.index, deltas[step], finish))
+                delta, entries = deltas[step]
+                events.append(chunk(choice.index, delta, finish, entries))
     last = events[-1]
     pad = last.pop("p", None)
     last["usage"] = answer.usage

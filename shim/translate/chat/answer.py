@@ -166,18 +166,38 @@ def _message(
     return out
 
 
+def _token(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One of Mistral's token entries as OpenAI's: ``token``, ``logprob``, ``bytes`` (no ``token_id``)."""
+    raw = entry.get("bytes")
+    token = entry.get("token")
+    return {
+        "token": token,
+        "logprob": entry.get("logprob"),
+        "bytes": raw if isinstance(raw, list) else (list(token.encode()) if isinstance(token, str) else None),
+    }
+
+
 def logprobs(value: Any) -> Any:
-    """A choice's logprobs in OpenAI's shape: null when absent, both required lists otherwise."""
+    """A choice's logprobs in OpenAI's shape: null when absent, else ``content`` entries of ``token``,
+    ``logprob``, ``bytes`` and ``top_logprobs`` (OpenAI requires the list on every entry; Mistral sends it
+    only when alternatives were asked for), and ``refusal`` null. Mistral's ``token_id`` has no place in
+    OpenAI's entry and is left out, for clients that read the entries strictly."""
     if not isinstance(value, dict):
         return None
-    out = {"content": value.get("content"), "refusal": value.get("refusal"), **value}
-    if isinstance(out["content"], list):
-        # OpenAI requires top_logprobs on every token; Mistral only sends it when asked for alternatives.
-        out["content"] = [
-            {**entry, "top_logprobs": entry.get("top_logprobs") or []} if isinstance(entry, dict) else entry
-            for entry in out["content"]
+    content = value.get("content")
+    if isinstance(content, list):
+        content = [
+            {
+                **_token(entry),
+                "top_logprobs": [
+                    _token(alt) for alt in entry.get("top_logprobs") or [] if isinstance(alt, dict)
+                ],
+            }
+            if isinstance(entry, dict)
+            else entry
+            for entry in content
         ]
-    return out
+    return {"content": content, "refusal": value.get("refusal")}
 
 
 def _choice(choice: Mapping[str, Any], context: ChatContext, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,8 +37,6 @@ EMPTY_PARAMETERS: Final[dict[str, Any]] = {"type": "object", "properties": {}}
 
 # OpenAI's service tiers → Mistral's. "flex", "scale", "priority" and "fast" have no Mistral counterpart.
 SERVICE_TIERS = {"auto": "auto", "default": "standard_only"}
-# OpenAI's reasoning efforts Mistral does not name → the nearest one it does.
-REASONING_EFFORTS = {"max": "xhigh"}
 
 
 # --- converters ------------------------------------------------------------------------------------------
@@ -123,10 +121,6 @@ def _prediction(value: Any, draft: Draft, options: Options) -> Any:
     return value
 
 
-def _reasoning_effort(value: Any, draft: Draft, options: Options) -> Any:
-    return REASONING_EFFORTS.get(value, value) if isinstance(value, str) else value
-
-
 def _service_tier(value: Any, draft: Draft, options: Options) -> Any:
     if isinstance(value, str) and value not in SERVICE_TIERS and value not in SERVICE_TIERS.values():
         reason = f"Mistral has no '{value}' tier (only 'auto' and 'default')"
@@ -153,6 +147,11 @@ FIELDS: dict[str, Field] = {
     "parallel_tool_calls": Field("keep", "same meaning, accepted since 2025-03", BOOLEAN),
     "prompt_cache_key": Field("keep", "same meaning, accepted since 2026-05", STRING),
     "metadata": Field("keep", "accepted since 2025-12", OBJECT),
+    "logprobs": Field(
+        "keep", "same meaning (mistralai 3.x); the answer's entries come back in OpenAI's shape", BOOLEAN
+    ),
+    "top_logprobs": Field("keep", "same meaning and range, 0 to 20 alternatives per token", INTEGER),
+    "reasoning_effort": Field("keep", "same values, 'max' included (mistralai 3.7)", STRING),
     # --- renamed or rewritten
     "model": Field("convert", "configured aliases resolve to the Mistral model", STRING, convert=table.model),
     "messages": Field(
@@ -224,9 +223,6 @@ FIELDS: dict[str, Field] = {
         OBJECT,
         convert=_prediction,
     ),
-    "reasoning_effort": Field(
-        "convert", "same values; 'max' becomes Mistral's highest, 'xhigh'", STRING, convert=_reasoning_effort
-    ),
     "service_tier": Field(
         "convert",
         "'auto' kept, 'default' is 'standard_only'; other tiers are dropped",
@@ -238,8 +234,6 @@ FIELDS: dict[str, Field] = {
     "safety_identifier": Field("drop", "no Mistral equivalent; it only labels the end user", STRING),
     "store": Field("drop", "Mistral does not store completions for distillation", BOOLEAN, harmless=(False,)),
     "logit_bias": Field("drop", "Mistral has no logit bias", OBJECT, harmless=({},)),
-    "logprobs": Field("drop", "not in Mistral's published API (it answers 422)", BOOLEAN, harmless=(False,)),
-    "top_logprobs": Field("drop", "not in Mistral's published API (it answers 422)", INTEGER, harmless=(0,)),
     "modalities": Field("drop", "Mistral answers text only", ARRAY, harmless=(["text"],)),
     "audio": Field("drop", "Mistral's chat endpoint does not speak", OBJECT),
     "verbosity": Field("drop", "Mistral has no verbosity control", STRING, harmless=("medium",)),
