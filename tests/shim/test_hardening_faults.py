@@ -21,6 +21,9 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 
 from tests.conftest import KEY
+from tests.shim.test_server import MISTRAL_ANSWER, assert_openai_error
+from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
+from tests.shim.test_streaming import assert_stream_error
 from tests.shim_hardening_support import (
     CHAT,
     CountingUpstream,
@@ -34,9 +37,6 @@ from tests.shim_hardening_support import (
     task_count,
 )
 from tests.shim_support import Received, chunk, reply, response_head, shim_process, sse
-from tests.test_shim_server import MISTRAL_ANSWER, assert_openai_error
-from tests.test_shim_server import no_tracebacks as no_tracebacks  # a fixture
-from tests.test_shim_streaming import assert_stream_error
 
 SSE_HEAD = response_head(content_type="text/event-stream")
 HELLO = sse(chunk("Hel"))

@@ -24,7 +24,7 @@ from mockserver.recording.cassettes import (
     load_cassette,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[4] / "shared"
 CORPUS = SHARED / "real-traffic"
 
 # Measured on the corpus's 169 YAML cassettes: 304 Mistral interactions (313 in all). A small margin lets

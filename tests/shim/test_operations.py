@@ -19,8 +19,8 @@ from shim.edges import authenticate as _authenticate
 from shim.settings import ShimSettings
 from shim.translate.problem import OpenAIError
 from tests.conftest import KEY
+from tests.shim.test_streaming import leaves_early
 from tests.shim_support import ROOT, RawUpstream, child_env, free_port, wait_healthy
-from tests.test_shim_streaming import leaves_early
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 

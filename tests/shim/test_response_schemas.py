@@ -25,9 +25,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests import test_shim_catalogue as catalogue
-from tests.spec import compile_validator, openai_spec, openai_wire_validator
-from tests.test_shim_catalogue import (
+from tests.shim import test_catalogue as catalogue
+from tests.shim.test_catalogue import (
     KEY,
     MODEL,
     ROLE,
@@ -40,6 +39,7 @@ from tests.test_shim_catalogue import (
     sse_answer,
     stream_chunk,
 )
+from tests.spec import compile_validator, openai_spec, openai_wire_validator
 
 upstream = catalogue.upstream  # the fixture: an upstream that sends exact wire shapes
 

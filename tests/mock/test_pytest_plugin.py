@@ -121,7 +121,7 @@ def test_record_all_starts_afresh(pytester: pytest.Pytester, upstream: str) -> N
 
 
 def test_the_readme_example_works_as_written(pytester: pytest.Pytester, upstream: str) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     example = readme.split("```python\n# tests/test_support_bot.py\n", 1)[1].split("```", 1)[0]
     pytester.makepyfile(test_support_bot=example)
     recorded = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")

@@ -11,7 +11,7 @@ from mockserver.app import STORE, create_app
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
 
-RECORDINGS = Path(__file__).resolve().parents[1] / "recordings" / "mistral"
+RECORDINGS = Path(__file__).resolve().parents[3] / "recordings" / "mistral"
 
 
 def test_every_scenario_replays_and_every_recording_is_used() -> None:
