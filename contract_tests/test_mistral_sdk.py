@@ -28,10 +28,10 @@ from mistralai.client import errors as mistral_errors
 from mistralai.client.utils import BackoffStrategy, RetryConfig
 
 from contract_tests.conftest import TIMEOUT
-from contract_tests.mistral_scenarios import WEATHER
 from contract_tests.oracle import Oracle
 from contract_tests.targets import KEY, Target
-from tests.hardening_support import mock_process
+from testkit.hardening_support import mock_process
+from testkit.mistral_scenarios import WEATHER
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
 

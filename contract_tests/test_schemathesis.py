@@ -45,8 +45,8 @@ from schemathesis import GenerationMode
 from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
 from contract_tests.targets import Servers, Target
-from tests.hardening_support import mock_process
-from tests.spec import mistral_response_validator, mistral_spec, openai_spec
+from testkit.hardening_support import mock_process
+from testkit.spec import mistral_response_validator, mistral_spec, openai_spec
 
 EXAMPLES = 100
 """Examples per operation, positive and negative together (hypothesis stops earlier on a small space)."""

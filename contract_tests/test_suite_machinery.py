@@ -29,7 +29,7 @@ from contract_tests import matrix
 from contract_tests.matrix import OTHER, Cell, Matrix
 from contract_tests.oracle import Oracle
 from mockserver.serving import ServerThread
-from tests.spec import require_shared
+from testkit.spec import require_shared
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.column(OTHER)

@@ -23,8 +23,8 @@ from mistral_wire.contract.requests import (
     OCRRequest,
 )
 from mockserver.cli import _parser, settings_from_args
+from testkit.hardening_support import BODIES, PARSE, mistral_error, raw_request, strict_json
 from tests.conftest import AUTH
-from tests.hardening_support import BODIES, PARSE, mistral_error, raw_request, strict_json
 
 GOOD: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {
     "/v1/chat/completions": (

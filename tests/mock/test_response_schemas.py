@@ -13,8 +13,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from testkit.spec import mistral_response_validator
 from tests.conftest import AUTH
-from tests.spec import mistral_response_validator
 
 CHAT = {
     "model": "mistral-small-latest",

@@ -27,7 +27,7 @@ from aiohttp import web
 from openai import OpenAI
 
 from mockserver.serving import ServerThread
-from tests.spec import require_shared
+from testkit.spec import require_shared
 
 KEY = "test-key"
 MODEL = "mistral-large-latest"

@@ -20,11 +20,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from tests.conftest import KEY
-from tests.shim.test_server import MISTRAL_ANSWER, assert_openai_error
-from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
-from tests.shim.test_streaming import assert_stream_error
-from tests.shim_hardening_support import (
+from testkit.shim_hardening_support import (
     CHAT,
     CountingUpstream,
     fd_count,
@@ -36,7 +32,11 @@ from tests.shim_hardening_support import (
     settle,
     task_count,
 )
-from tests.shim_support import Received, chunk, reply, response_head, shim_process, sse
+from testkit.shim_support import Received, chunk, reply, response_head, shim_process, sse
+from tests.conftest import KEY
+from tests.shim.test_server import MISTRAL_ANSWER, assert_openai_error
+from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
+from tests.shim.test_streaming import assert_stream_error
 
 SSE_HEAD = response_head(content_type="text/event-stream")
 HELLO = sse(chunk("Hel"))

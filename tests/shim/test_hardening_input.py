@@ -25,12 +25,12 @@ from mistral_wire.settings import SettingsError as ConfigError
 from shim.settings import MAX_JSON_DEPTH, ShimSettings
 from shim.translate import completions, embeddings
 from shim.translate.chat import request as params
+from testkit.shim_hardening_support import CHAT, CountingUpstream
+from testkit.shim_support import ROOT, Received, reply, run_cli, shim_process
+from testkit.spec import component_schemas, openai_spec
 from tests.conftest import AUTH, KEY
 from tests.shim.test_server import MISTRAL_ANSWER, assert_mistral_error, assert_openai_error
 from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
-from tests.shim_hardening_support import CHAT, CountingUpstream
-from tests.shim_support import ROOT, Received, reply, run_cli, shim_process
-from tests.spec import component_schemas, openai_spec
 
 
 def passes_through(path: str) -> bool:

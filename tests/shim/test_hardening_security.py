@@ -13,9 +13,9 @@ import openai
 import pytest
 from openai import OpenAI
 
+from testkit.shim_hardening_support import CHAT, CountingUpstream, keen_shim
+from testkit.shim_support import Received, child_env, free_port, reply, run_cli, shim_process
 from tests.shim.test_server import MISTRAL_ANSWER
-from tests.shim_hardening_support import CHAT, CountingUpstream, keen_shim
-from tests.shim_support import Received, child_env, free_port, reply, run_cli, shim_process
 
 UPSTREAM_KEY = "sk-upstream-QUv9r2LmX8"
 CLIENT_KEY = "shim-client-Hk47TzPq0w"

@@ -18,9 +18,9 @@ from openai import OpenAI
 from shim.edges import authenticate as _authenticate
 from shim.settings import ShimSettings
 from shim.translate.problem import OpenAIError
+from testkit.shim_support import ROOT, RawUpstream, child_env, free_port, wait_healthy
 from tests.conftest import KEY
 from tests.shim.test_streaming import leaves_early
-from tests.shim_support import ROOT, RawUpstream, child_env, free_port, wait_healthy
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 

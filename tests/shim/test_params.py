@@ -19,7 +19,7 @@ from shim.translate import completions, embeddings, table
 from shim.translate.chat import request as params
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
-from tests.spec import component_schemas, openai_spec
+from testkit.spec import component_schemas, openai_spec
 
 DROP = Options()
 ERROR = Options(unsupported="error")

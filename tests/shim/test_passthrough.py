@@ -18,8 +18,8 @@ from mistralai.client import Mistral
 from mistralai.client import errors as sdk_errors
 from PIL import Image
 
+from testkit.shim_support import RawUpstream, Received, chunk, response_head, sse, wait_event
 from tests.conftest import AUTH, KEY
-from tests.shim_support import RawUpstream, Received, chunk, response_head, sse, wait_event
 
 UPSTREAM_KEY = "sk-upstream-pass-61Qd"
 CLIENT_KEY = "client-pass-93Lm"

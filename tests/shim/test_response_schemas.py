@@ -25,6 +25,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from testkit.spec import compile_validator, openai_spec, openai_wire_validator
 from tests.shim import test_catalogue as catalogue
 from tests.shim.test_catalogue import (
     KEY,
@@ -39,7 +40,6 @@ from tests.shim.test_catalogue import (
     sse_answer,
     stream_chunk,
 )
-from tests.spec import compile_validator, openai_spec, openai_wire_validator
 
 upstream = catalogue.upstream  # the fixture: an upstream that sends exact wire shapes
 

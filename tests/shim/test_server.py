@@ -15,8 +15,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from testkit.shim_support import RawUpstream, Received, free_port, reply
 from tests.conftest import AUTH, KEY
-from tests.shim_support import RawUpstream, Received, free_port, reply
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 MISTRAL_ANSWER = {

@@ -16,8 +16,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from tests.conftest import AUTH, KEY
-from tests.shim_support import (
+from testkit.shim_support import (
     RawUpstream,
     Received,
     chunk,
@@ -26,6 +25,7 @@ from tests.shim_support import (
     sse,
     wait_event,
 )
+from tests.conftest import AUTH, KEY
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 SSE_HEAD = response_head(content_type="text/event-stream")

@@ -21,9 +21,9 @@ import httpx2 as httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from testkit.fuzz_bodies import MISTRAL_BODIES, OPENAI_BODIES
+from testkit.hardening_support import mistral_error, strict_json
 from tests.conftest import AUTH
-from tests.fuzz_bodies import MISTRAL_BODIES, OPENAI_BODIES
-from tests.hardening_support import mistral_error, strict_json
 
 FUZZ = settings(
     derandomize=True,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests import spec
-from tests.spec import (
+from testkit import spec
+from testkit.spec import (
     compile_validator,
     mistral_response_validator,
     mistral_spec,

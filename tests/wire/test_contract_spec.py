@@ -24,7 +24,7 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
-from tests.spec import SCHEMAS_POINTER, component_schemas, mistral_spec
+from testkit.spec import SCHEMAS_POINTER, component_schemas, mistral_spec
 
 ROOTS: tuple[type[BaseModel], ...] = (
     ChatCompletionRequest,

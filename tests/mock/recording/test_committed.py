@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from mistralai.client import Mistral, errors
 
-from contract_tests.mistral_scenarios import scenarios
 from mockserver.app import STORE, create_app
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
+from testkit.mistral_scenarios import scenarios
 
 RECORDINGS = Path(__file__).resolve().parents[3] / "recordings" / "mistral"
 

@@ -29,7 +29,7 @@ from mockserver.recording.cassettes import Interaction, iter_cassette_files, loa
 from mockserver.recording.importer import import_files
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from tests.spec import require_shared
+from testkit.spec import require_shared
 
 ROUTES = ("/v1/chat/completions", "/v1/embeddings", "/v1/ocr", "/v1/models")
 # The openai types expect string content; Mistral's thinking lists (what the shim translates) make pydantic

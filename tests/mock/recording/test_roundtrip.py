@@ -25,7 +25,7 @@ from mockserver.recording.format import Body, Event, Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from tests.hardening_support import assert_no_secrets
+from testkit.hardening_support import assert_no_secrets
 
 KEY = "client-key-0123456789"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}

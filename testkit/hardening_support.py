@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tests.shim_support import Served, served_process
+from testkit.shim_support import Served, served_process
 
 
 def _forms(key: str) -> set[bytes]:

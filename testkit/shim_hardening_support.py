@@ -15,7 +15,7 @@ from mockserver.serving import ServerThread
 from shim.app import RUNNER_OPTIONS
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
-from tests.shim_support import RawUpstream, Received
+from testkit.shim_support import RawUpstream, Received
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 

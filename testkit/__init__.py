@@ -1,0 +1,1 @@
+"""The helper package of both test trees (``tests/`` and ``contract_tests/``)."""
