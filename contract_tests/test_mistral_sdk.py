@@ -30,8 +30,8 @@ from mistralai.client.utils import BackoffStrategy, RetryConfig
 from contract_tests.conftest import TIMEOUT
 from contract_tests.oracle import Oracle
 from contract_tests.targets import KEY, Target
-from testkit.hardening_support import mock_process
-from testkit.mistral_scenarios import WEATHER
+from testkit.processes import mock_process
+from testkit.scenarios import WEATHER
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
 

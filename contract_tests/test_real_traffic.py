@@ -40,7 +40,7 @@ from contract_tests import reverse
 from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
 from contract_tests.real_traffic import KEY, Case, Layers, corpus_root, import_vcr, load_cases, sources
-from testkit.spec import require_shared
+from testkit.paths import require_shared
 
 TIMEOUT = 60.0
 # The openai types expect string content: where an answer keeps Mistral keys (a thinking model's

@@ -10,7 +10,7 @@ requests (alone or within the whole suite), on loopback only. Every answer must
   both specs document only their success and validation statuses);
 - carry the media type the spec documents for that answer (JSON, or an event stream for a stream);
 - have a body the spec's schema accepts: success bodies and every stream event through the suite's spec
-  oracle (``contract_tests/oracle.py``, which forgives Mistral's spec only what ``tests/spec.py`` lists),
+  oracle (``contract_tests/oracle.py``, which forgives Mistral's spec only what ``testkit/spec.py`` lists),
   OpenAI errors as ``ErrorResponse``, Mistral's 422 as its ``HTTPValidationError``, and Mistral's other
   errors as its error envelope (an object with a message).
 
@@ -45,7 +45,7 @@ from schemathesis import GenerationMode
 from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
 from contract_tests.targets import Servers, Target
-from testkit.hardening_support import mock_process
+from testkit.processes import mock_process
 from testkit.spec import mistral_response_validator, mistral_spec, openai_spec
 
 EXAMPLES = 100

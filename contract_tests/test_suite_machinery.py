@@ -25,11 +25,11 @@ import pytest
 from aiohttp import web
 from openai import AsyncOpenAI, OpenAI
 
-from contract_tests import matrix
 from contract_tests.matrix import OTHER, Cell, Matrix
 from contract_tests.oracle import Oracle
 from mockserver.serving import ServerThread
-from testkit.spec import require_shared
+from testkit.paths import require_shared
+from testkit.readme import README_END, README_START
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.column(OTHER)
@@ -481,7 +481,7 @@ def test_an_answer_the_oracle_refuses_fails_the_test(demo: pytest.Pytester) -> N
 @MATRIX
 def test_the_matrix_renders_every_outcome(demo: pytest.Pytester, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# Demo\n\n{matrix.README_START}\n{matrix.README_END}\n", encoding="utf-8")
+    readme.write_text(f"# Demo\n\n{README_START}\n{README_END}\n", encoding="utf-8")
     written = tmp_path / "MATRIX.md"
     result = demo.runpytest(
         "--target=mock,shim+mock", f"--matrix-file={written}", f"--matrix-readme={readme}"

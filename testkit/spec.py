@@ -21,7 +21,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from testkit.paths import require_shared
+
 MISTRAL_SPEC = Path("specs/mistral-openapi.yaml")
 OPENAI_SPEC = Path("specs/openai-openapi.yaml")
 SCHEMAS_POINTER = "#/components/schemas/"
@@ -39,19 +40,6 @@ MISTRAL_FORGIVEN: dict[str, str] = {
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_MESSAGE = 300
-
-
-def shared_dir() -> Path | None:
-    """``../shared`` next to the repository, or None when this checkout has no reference material."""
-    return SHARED if SHARED.is_dir() else None
-
-
-def require_shared() -> Path:
-    """``../shared``, or skip the calling test with the reason."""
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip(f"../shared is absent: the reference specs are expected at {SHARED}")
-    return shared
 
 
 @functools.cache

@@ -14,7 +14,7 @@ import httpx2 as httpx
 
 from mockserver.recording.cassettes import Interaction, iter_cassette_files, load_cassette
 from mockserver.sources.synthetic.answers import POST_ROUTES
-from testkit.spec import require_shared
+from testkit.paths import require_shared
 
 NOT_ABOUT_THE_REQUEST = {401, 429, 500, 502, 503}
 

@@ -3,16 +3,14 @@
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import AUTH
-
-CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
-STREAM = {**CHAT, "stream": True, "max_tokens": 12}
+from testkit.auth import AUTH
+from testkit.wire import CHAT, CHAT_STREAM
 
 
 def fault(http: httpx.Client, setting: str, body: dict = CHAT) -> httpx.Response:
@@ -87,7 +85,7 @@ def test_latency_delays_the_answer(http: httpx.Client) -> None:
     assert time.monotonic() - started >= 0.3
 
 
-def _event_times(client: httpx.Client, setting: str | None = None, body: dict = STREAM) -> list[float]:
+def _event_times(client: httpx.Client, setting: str | None = None, body: dict = CHAT_STREAM) -> list[float]:
     """Arrival of each SSE event, in seconds from sending the request."""
     times = []
     headers = {"x-mock-fault": setting} if setting else {}
@@ -143,7 +141,7 @@ def test_disconnect_after_n_events(http: httpx.Client) -> None:
     with (
         pytest.raises(httpx.TransportError),
         http.stream(
-            "POST", "/v1/chat/completions", json=STREAM, headers={"x-mock-fault": "disconnect_after=3"}
+            "POST", "/v1/chat/completions", json=CHAT_STREAM, headers={"x-mock-fault": "disconnect_after=3"}
         ) as r,
     ):
         for line in r.iter_lines():
@@ -284,27 +282,6 @@ def test_a_spent_token_budget_refuses_every_route(start_mock: Callable[..., str]
 # --- faults and limits on replayed answers ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def replay_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One plain chat answer, one stream and the models list, recorded from a synthetic upstream."""
-    from mockserver.app import create_app
-    from mockserver.serving import ServerThread
-    from mockserver.settings import MockSettings
-
-    folder = tmp_path_factory.mktemp("faults") / "recordings"
-    with (
-        ServerThread(lambda: create_app(MockSettings())) as upstream,
-        ServerThread(
-            lambda: create_app(MockSettings(mode="record", upstream=upstream, recordings=folder))
-        ) as rec,
-        httpx.Client(base_url=rec, headers=AUTH) as client,
-    ):
-        assert client.post("/v1/chat/completions", json=CHAT).status_code == 200
-        assert client.post("/v1/chat/completions", json=STREAM).status_code == 200
-        assert client.get("/v1/models").status_code == 200
-    yield folder
-
-
 def test_faults_and_rpm_apply_to_replayed_answers(
     start_mock: Callable[..., str], replay_folder: Path
 ) -> None:
@@ -317,7 +294,10 @@ def test_faults_and_rpm_apply_to_replayed_answers(
         with (
             pytest.raises(httpx.TransportError),
             client.stream(
-                "POST", "/v1/chat/completions", json=STREAM, headers={"x-mock-fault": "disconnect_after=2"}
+                "POST",
+                "/v1/chat/completions",
+                json=CHAT_STREAM,
+                headers={"x-mock-fault": "disconnect_after=2"},
             ) as response,
         ):
             for line in response.iter_lines():

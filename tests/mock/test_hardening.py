@@ -23,8 +23,10 @@ from mistral_wire.contract.requests import (
     OCRRequest,
 )
 from mockserver.cli import _parser, settings_from_args
-from testkit.hardening_support import BODIES, PARSE, mistral_error, raw_request, strict_json
-from tests.conftest import AUTH
+from testkit.auth import AUTH
+from testkit.bodies import BODIES, PARSE
+from testkit.errors import mistral_error, strict_json
+from testkit.rawhttp import raw_request
 
 GOOD: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {
     "/v1/chat/completions": (

@@ -8,7 +8,7 @@ import httpx2 as httpx
 import pytest
 
 from mockserver.cli import _parser, settings_from_args
-from tests.conftest import AUTH
+from testkit.auth import AUTH
 
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -1,13 +1,10 @@
 """The pytest plugin as a user meets it: record once, replay offline, fail on a miss, report leftovers."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mockserver.app import create_app
-from mockserver.serving import ServerThread
-from mockserver.settings import MockSettings
+from testkit.paths import ROOT
 
 USER_TESTS = """
 import pytest
@@ -36,24 +33,17 @@ def test_named(mistral_mock):
 """
 
 
-@pytest.fixture(autouse=True)
-def quiet_ini(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    with ServerThread(lambda: create_app(MockSettings())) as url:
-        yield url
+# Every test here runs pytest inside pytest, with a quiet ini (``quiet_ini``, in tests/mock/conftest.py).
+pytestmark = pytest.mark.usefixtures("quiet_ini")
 
 
 def recordings(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json"))
 
 
-def test_record_once_then_replay_offline(pytester: pytest.Pytester, upstream: str) -> None:
+def test_record_once_then_replay_offline(pytester: pytest.Pytester, mock_upstream: str) -> None:
     pytester.makepyfile(test_app=USER_TESTS)
-    first = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    first = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}")
     first.assert_outcomes(passed=3)
     saved = recordings(pytester.path / "recordings")
     assert [name.split("/")[:2] for name in saved] == [
@@ -68,9 +58,9 @@ def test_record_once_then_replay_offline(pytester: pytest.Pytester, upstream: st
     assert recordings(pytester.path / "recordings") == saved
 
 
-def test_a_miss_fails_loudly_in_the_default_mode(pytester: pytest.Pytester, upstream: str) -> None:
+def test_a_miss_fails_loudly_in_the_default_mode(pytester: pytest.Pytester, mock_upstream: str) -> None:
     pytester.makepyfile(test_app=USER_TESTS)
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}").assert_outcomes(
         passed=3
     )
     changed = USER_TESTS.replace("Hello there", "Hello again")
@@ -80,23 +70,23 @@ def test_a_miss_fails_loudly_in_the_default_mode(pytester: pytest.Pytester, upst
     result.stdout.fnmatch_lines(["*No recording matched POST /v1/chat/completions*messages.0.content*"])
 
 
-def test_new_episodes_records_only_what_is_missing(pytester: pytest.Pytester, upstream: str) -> None:
+def test_new_episodes_records_only_what_is_missing(pytester: pytest.Pytester, mock_upstream: str) -> None:
     pytester.makepyfile(test_app=USER_TESTS)
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}")
     before = recordings(pytester.path / "recordings")
     pytester.makepyfile(test_app=USER_TESTS.replace("Hello there", "Hello again"))
     pytester.runpytest(
-        "--mistral-record-mode=new_episodes", f"--mistral-upstream={upstream}"
+        "--mistral-record-mode=new_episodes", f"--mistral-upstream={mock_upstream}"
     ).assert_outcomes(passed=3)
     after = recordings(pytester.path / "recordings")
     assert set(before) < set(after) and len(after) == len(before) + 1
 
 
 def test_unused_recordings_are_reported_and_can_fail_the_run(
-    pytester: pytest.Pytester, upstream: str
+    pytester: pytest.Pytester, mock_upstream: str
 ) -> None:
     pytester.makepyfile(test_app=USER_TESTS)
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}")
     stale = pytester.path / "recordings" / "test_app" / "test_chat" / "chat" / "chat-stale-00000000.json"
     stale.write_text(
         next((pytester.path / "recordings" / "test_app" / "test_chat").rglob("*.json")).read_text()
@@ -109,22 +99,22 @@ def test_unused_recordings_are_reported_and_can_fail_the_run(
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_record_all_starts_afresh(pytester: pytest.Pytester, upstream: str) -> None:
+def test_record_all_starts_afresh(pytester: pytest.Pytester, mock_upstream: str) -> None:
     pytester.makepyfile(test_app=USER_TESTS)
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}")
     marker = pytester.path / "recordings" / "test_app" / "test_chat" / "leftover.json"
     marker.write_text("{}")
-    pytester.runpytest("--mistral-record-mode=all", f"--mistral-upstream={upstream}").assert_outcomes(
+    pytester.runpytest("--mistral-record-mode=all", f"--mistral-upstream={mock_upstream}").assert_outcomes(
         passed=3
     )
     assert not marker.exists()
 
 
-def test_the_readme_example_works_as_written(pytester: pytest.Pytester, upstream: str) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_readme_example_works_as_written(pytester: pytest.Pytester, mock_upstream: str) -> None:
+    readme = (ROOT / "README.md").read_text()
     example = readme.split("```python\n# tests/test_support_bot.py\n", 1)[1].split("```", 1)[0]
     pytester.makepyfile(test_support_bot=example)
-    recorded = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}")
+    recorded = pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}")
     recorded.assert_outcomes(passed=2)
     assert (pytester.path / "recordings" / "test_support_bot" / "weather-tools").is_dir()
     pytester.runpytest("--mistral-upstream=http://127.0.0.1:9").assert_outcomes(passed=2)
@@ -158,10 +148,10 @@ def test_same_name(openai_client):
 
 
 def test_tests_of_the_same_name_in_different_classes_get_their_own_folders(
-    pytester: pytest.Pytester, upstream: str
+    pytester: pytest.Pytester, mock_upstream: str
 ) -> None:
     pytester.makepyfile(test_app=CLASS_TESTS)
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}").assert_outcomes(
         passed=4
     )
     folders = {name.split("/")[1] for name in recordings(pytester.path / "recordings")}
@@ -186,10 +176,10 @@ def test_raw(mistral_mock):
 
 
 def test_a_miss_fails_the_test_even_when_it_ignores_the_answer(
-    pytester: pytest.Pytester, upstream: str
+    pytester: pytest.Pytester, mock_upstream: str
 ) -> None:
     pytester.makepyfile(test_app=RAW_HTTP_TEST.replace("QUESTION", "Recorded question"))
-    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={upstream}").assert_outcomes(
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}").assert_outcomes(
         passed=1
     )
     (recorded,) = (pytester.path / "recordings" / "test_app" / "test_raw").rglob("*.json")
@@ -209,7 +199,7 @@ def test_a_miss_fails_the_test_even_when_it_ignores_the_answer(
 
 
 def test_a_miss_in_a_later_fixture_teardown_fails_at_teardown(
-    pytester: pytest.Pytester, upstream: str
+    pytester: pytest.Pytester, mock_upstream: str
 ) -> None:
     user_tests = """
 import httpx2

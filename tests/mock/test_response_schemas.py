@@ -13,8 +13,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from testkit.auth import AUTH
 from testkit.spec import mistral_response_validator
-from tests.conftest import AUTH
 
 CHAT = {
     "model": "mistral-small-latest",

@@ -12,8 +12,9 @@ import pytest
 from mockserver.app import create_app
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from testkit.hardening_support import assert_no_secrets, mock_process, raw_request
-from testkit.shim_support import child_env
+from testkit.processes import child_env, mock_process
+from testkit.rawhttp import raw_request
+from testkit.secrets import assert_no_secrets
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}

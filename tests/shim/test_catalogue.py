@@ -11,181 +11,39 @@ HTML) come from an ``Upstream`` that sends exactly that wire shape.
 """
 
 import base64
-import inspect
 import json
 import re
 import struct
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import httpx2 as httpx
 import openai
 import pytest
-from aiohttp import web
 from openai import OpenAI
 
-from mockserver.serving import ServerThread
-from testkit.spec import require_shared
+from testkit.auth import KEY
+from testkit.errors import said
+from testkit.paths import require_shared
+from testkit.wire import (
+    MODEL,
+    ROLE,
+    TIME,
+    TOOL_STREAMS,
+    USAGE,
+    USER,
+    WEATHER,
+    json_answer,
+    sse_answer,
+    stream_chunk,
+)
 
-KEY = "test-key"
-MODEL = "mistral-large-latest"
-USER = [{"role": "user", "content": "What is the weather in Paris?"}]
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-FORWARDED_HEADERS = ("content-type", "retry-after")
-
-
-# --- a tiny upstream that answers with exact wire shapes, or forwards to the mock and records ---------------
-
-
-@dataclass(frozen=True)
-class Canned:
-    """One upstream answer, byte for byte: status, body and headers."""
-
-    status: int = 200
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def json_answer(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Canned:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return Canned(status, body, {"Content-Type": "application/json", **(headers or {})})
-
-
-def sse_answer(events: list[Any], *, done: bool = True) -> Canned:
-    """Mistral's SSE framing: ``data: <json>`` events, then ``data: [DONE]`` unless the stream is cut."""
-    lines = [b"data: " + (e if isinstance(e, bytes) else json.dumps(e).encode()) + b"\n\n" for e in events]
-    if done:
-        lines.append(b"data: [DONE]\n\n")
-    return Canned(200, b"".join(lines), {"Content-Type": "text/event-stream"})
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    body: Any
-
-
-class Upstream:
-    """A stand-in for api.mistral.ai on 127.0.0.1 that records every request it gets.
-
-    It answers with ``answer`` (a ``Canned`` or a function of the request body), or, given ``forward_to``,
-    relays the request to that server (the mock) and its answer back unchanged.
-    """
-
-    def __init__(
-        self, answer: Canned | Callable[[Any], Canned] | None = None, forward_to: str | None = None
-    ) -> None:
-        self.answer = answer
-        self.forward_to = forward_to
-        self.received: list[Received] = []
-        self._server = ServerThread(self._app)
-
-    def _app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-        self.received.append(Received(request.method, request.path, body))
-        if self.forward_to is not None:
-            return await self._forward(request, raw)
-        answer = self.answer(body) if callable(self.answer) else self.answer
-        if inspect.isawaitable(answer):
-            answer = await answer
-        assert answer is not None, "an Upstream needs an answer or a server to forward to"
-        return web.Response(status=answer.status, body=answer.body, headers=dict(answer.headers))
-
-    async def _forward(self, request: web.Request, raw: bytes) -> web.Response:
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(
-                request.method, f"{self.forward_to}{request.path_qs}", data=raw or None, headers=headers
-            ) as response,
-        ):
-            data = await response.read()
-            kept = {
-                k: v
-                for k, v in response.headers.items()
-                if k.lower() in FORWARDED_HEADERS or k.lower().startswith("x-ratelimit-")
-            }
-            return web.Response(status=response.status, body=data, headers=kept)
-
-    @property
-    def last(self) -> Any:
-        """The body of the last request the shim sent."""
-        return self.received[-1].body
-
-    def start(self) -> str:
-        return self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-
-@pytest.fixture
-def upstream() -> Iterator[Callable[..., tuple[Upstream, str]]]:
-    """Start an ``Upstream``; returns it and its URL. Stopped when the test ends."""
-    started: list[Upstream] = []
-
-    def start(answer: Any = None, forward_to: str | None = None) -> tuple[Upstream, str]:
-        server = Upstream(answer, forward_to)
-        started.append(server)
-        return server, server.start()
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def via(
-    upstream: Callable[..., tuple[Upstream, str]], start_shim: Callable[..., str]
-) -> Callable[..., tuple[OpenAI, Upstream]]:
-    """An openai client on a shim whose upstream is an ``Upstream`` (forwarding to the mock unless given
-    an answer), for tests that assert both what the shim sent and what the client got."""
-
-    def make(answer: Any = None, *, forward_to: str | None = None, **shim: Any) -> tuple[OpenAI, Upstream]:
-        server, url = upstream(answer, forward_to)
-        client = OpenAI(base_url=f"{start_shim(upstream=url, **shim)}/v1", api_key=KEY, max_retries=0)
-        return client, server
-
-    return make
-
-
-@pytest.fixture
-def spy(via: Callable[..., tuple[OpenAI, Upstream]], mock_url: str) -> tuple[OpenAI, Upstream]:
-    """An openai client on a shim in front of the session mock, with the shim's upstream requests recorded."""
-    return via(forward_to=mock_url)
-
-
-@pytest.fixture
-def raw(mock_url: str) -> Iterator[httpx.Client]:
-    """Straight to the mock, bypassing the shim: what Mistral answers to the untranslated trigger."""
-    with httpx.Client(base_url=mock_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as client:
-        yield client
+# The fixtures (tests/shim/conftest.py): ``spy``, a client on a shim in front of the session mock, with what
+# the shim sent recorded; ``via``, the same in front of an upstream sending a given wire shape; ``raw``, the
+# mock itself.
 
 
 def chat_raw(raw: httpx.Client, **body: Any) -> httpx.Response:
     return raw.post("/v1/chat/completions", json={"model": MODEL, "messages": USER, **body})
-
-
-def said(error: openai.APIStatusError) -> str:
-    """The ``error.message`` of the OpenAI error body (the SDK's own text adds "Error code: ...")."""
-    assert isinstance(error.body, dict), error.body
-    return error.body["message"]
 
 
 def detail_locs(response: httpx.Response) -> list[list[Any]]:
@@ -647,12 +505,6 @@ def test_28_draft4_bounds_are_rewritten_and_other_keywords_kept(spy: Any, raw: h
     assert sent_parameters["additionalProperties"] is False
 
 
-TIME = {
-    "type": "function",
-    "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
-}
-
-
 def test_29_a_named_tool_choice_is_forwarded_and_forces_that_tool(spy: Any) -> None:
     client, sent = spy
     choice = {"type": "function", "function": {"name": "get_time"}}
@@ -681,67 +533,6 @@ def test_30_required_and_any_both_force_a_tool_call(spy: Any, choice: str) -> No
 # --- F. response and stream shapes --------------------------------------------------------------------------
 
 
-def stream_chunk(delta: dict[str, Any], finish: Any = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": "0d0e5c6f7a8b4c9d8e7f6a5b4c3d2e1f",
-        "object": "chat.completion.chunk",
-        "created": 1767000000,
-        "model": MODEL,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        **extra,
-    }
-
-
-USAGE = {"prompt_tokens": 20, "total_tokens": 50, "completion_tokens": 30}
-ROLE = stream_chunk({"role": "assistant", "content": ""})
-TOOL_STREAMS = {
-    "whole-call-no-index": [
-        ROLE,
-        stream_chunk(
-            {
-                "tool_calls": [
-                    {"id": "D681PevKs", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
-                ]
-            },
-            "tool_calls",
-            usage=USAGE,
-        ),
-    ],
-    "parallel-in-one-delta-index-0": [
-        ROLE,
-        stream_chunk(
-            {
-                "tool_calls": [
-                    {
-                        "id": "D681PevKs",
-                        "index": 0,
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    },
-                    {
-                        "id": "Qe3rT5yU7",
-                        "index": 0,
-                        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
-                    },
-                ]
-            },
-            "tool_calls",
-            usage=USAGE,
-        ),
-    ],
-    "glm-fragments": [
-        ROLE,
-        stream_chunk(
-            {"tool_calls": [{"id": "D681PevKs", "function": {"name": "get_weather", "arguments": '{"ci'}}]}
-        ),
-        stream_chunk({"tool_calls": [{"function": {"arguments": 'ty": "Paris"}'}}]}),
-        stream_chunk(
-            {"tool_calls": [{"id": "Qe3rT5yU7", "function": {"name": "get_weather", "arguments": ""}}]}
-        ),
-        stream_chunk(
-            {"tool_calls": [{"function": {"arguments": '{"city": "Rome"}'}}]}, "tool_calls", usage=USAGE
-        ),
-    ],
-}
 EXPECTED_CALLS = {
     "whole-call-no-index": [("D681PevKs", {"city": "Paris"})],
     "parallel-in-one-delta-index-0": [("D681PevKs", {"city": "Paris"}), ("Qe3rT5yU7", {"city": "Rome"})],
@@ -1076,7 +867,7 @@ def test_41_a_batch_over_mistrals_token_limit_is_split_and_merged_in_order(
     )
     client, sent = spy
     answer = client.embeddings.create(model="mistral-embed", input=texts, encoding_format="float")
-    parts = [r.body["input"] for r in sent.received]
+    parts = [r.json["input"] for r in sent.received]
     assert len(parts) >= 2 and [text for part in parts for text in part] == texts
     assert [item.index for item in answer.data] == list(range(6))
     singles = [raw.post("/v1/embeddings", json={"model": "mistral-embed", "input": t}).json() for t in texts]

@@ -12,8 +12,8 @@ from openai import OpenAI
 from mistral_wire.settings import SettingsError as ConfigError
 from shim.settings import ShimSettings
 from shim.settings import load as build
-from testkit.shim_support import child_env, run_cli, shim_process
-from tests.conftest import KEY
+from testkit.auth import KEY
+from testkit.processes import child_env, run_cli, shim_process
 
 CHAT = [{"role": "user", "content": "Say hello."}]
 UPSTREAM_KEY = "sk-upstream-Zq81vWc4"

@@ -15,12 +15,10 @@ from openai import OpenAI
 
 from shim.translate import errors
 from shim.translate.problem import OpenAIError
+from testkit.auth import KEY
+from testkit.errors import said
 from testkit.spec import openai_response_validator
-from tests.shim import test_catalogue as catalogue
-from tests.shim.test_catalogue import KEY, MODEL, ROLE, USER, json_answer, said, sse_answer, stream_chunk
-
-# Fixtures shared with the catalogue tests: a recording upstream, a shim in front of it, the raw mock.
-upstream, via, raw = catalogue.upstream, catalogue.via, catalogue.raw
+from testkit.wire import MODEL, ROLE, USER, json_answer, sse_answer, stream_chunk
 
 
 def translate(status: int, body: Any, headers: dict[str, str] | None = None) -> OpenAIError:

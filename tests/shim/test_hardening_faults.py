@@ -1,6 +1,6 @@
 """The shim against an upstream that misbehaves on command, and against clients that leave or read slowly.
 
-Real servers on loopback: a scripted raw upstream (``CountingUpstream``) or the mock's ``x-mock-fault``
+Real servers on loopback: a scripted upstream (``testkit.upstream.Upstream``) or the mock's ``x-mock-fault``
 header, the shim in-process (with ``handler_cancellation``, as ``mistral-shim serve`` runs it) or as a real
 ``mistral-shim serve`` process, and the official openai client. Every fault must come back as an OpenAI
 error (a status the SDK maps, or an error event that ends a stream), never a 500, a silent truncated
@@ -20,26 +20,14 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from testkit.shim_hardening_support import (
-    CHAT,
-    CountingUpstream,
-    fd_count,
-    keen_shim,
-    open_stream,
-    read_until,
-    reset,
-    rss_bytes,
-    settle,
-    task_count,
-)
-from testkit.shim_support import Received, chunk, reply, response_head, shim_process, sse
-from tests.conftest import KEY
-from tests.shim.test_server import MISTRAL_ANSWER, assert_openai_error
-from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
-from tests.shim.test_streaming import assert_stream_error
+from testkit.auth import KEY
+from testkit.errors import assert_openai_error, assert_stream_error
+from testkit.leaks import fd_count, keen_shim, rss_bytes, settle, task_count
+from testkit.processes import shim_process
+from testkit.rawhttp import open_stream, read_until
+from testkit.upstream import Received, Upstream, reply, reset
+from testkit.wire import CHAT, HELLO, MISTRAL_ANSWER, SSE_HEAD, chunk, sse
 
-SSE_HEAD = response_head(content_type="text/event-stream")
-HELLO = sse(chunk("Hel"))
 # Mistral's streams are chunked: a reset inside one is a broken body, not an end the shim could mistake.
 CHUNKED_SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -79,7 +67,7 @@ def test_a_silent_upstream_is_a_504_within_the_timeout(
 ) -> None:
     """``mistral-shim serve --timeout 0.3``: on every route, the 504 comes after 0.3 s, not much later."""
     with (
-        CountingUpstream(script) as upstream,
+        Upstream(script) as upstream,
         shim_process(["--upstream", upstream.url, "--timeout", str(TIMEOUT)], tmp_path) as shim,
     ):
         calls: dict[str, Callable[[], object]] = {
@@ -152,7 +140,7 @@ async def reset_inside_an_event(
 def test_a_reset_is_a_502(
     start_shim: Callable[..., str], script: Callable, code: str, no_tracebacks: None
 ) -> None:
-    with CountingUpstream(script) as upstream:
+    with Upstream(script) as upstream:
         shim = start_shim(upstream=upstream.url)
         with pytest.raises(openai.InternalServerError) as raised:
             client(shim).chat.completions.create(**CHAT)
@@ -174,7 +162,7 @@ def test_a_reset_is_a_502(
 def test_a_reset_mid_stream_ends_the_stream_with_an_error_event(
     start_shim: Callable[..., str], script: Callable, no_tracebacks: None
 ) -> None:
-    with CountingUpstream(script) as upstream:
+    with Upstream(script) as upstream:
         shim = start_shim(upstream=upstream.url)
         for _ in range(3):  # and again: the shim keeps serving
             got = assert_stream_error(
@@ -198,7 +186,7 @@ def test_a_stream_that_ends_early_ends_with_an_error_event_and_a_closed_stream(
         writer.write(CHUNKED_SSE_HEAD + chunked(HELLO) + (chunked(tail) if tail else b"") + b"0\r\n\r\n")
         await writer.drain()
 
-    with CountingUpstream(short) as upstream:
+    with Upstream(short) as upstream:
         shim = start_shim(upstream=upstream.url)
         auth = {"Authorization": f"Bearer {KEY}"}
         with httpx.stream(
@@ -245,7 +233,7 @@ def test_a_stream_request_answered_with_a_page_is_an_error_not_a_stream(
 ) -> None:
     """Streams get what JSON requests get (``test_broken_upstream_answers_are_gateway_errors``): a
     gateway's page, or an answer that is not an event stream, is an error status before any event."""
-    with CountingUpstream(scripted(status, body, content_type)) as upstream:
+    with Upstream(scripted(status, body, content_type)) as upstream:
         shim = start_shim(upstream=upstream.url)
         with pytest.raises(openai.APIStatusError) as raised:
             list(client(shim).chat.completions.create(**CHAT, stream=True))
@@ -292,7 +280,7 @@ def test_a_burst_of_429s_is_ridden_out_with_retries(start_shim: Callable[..., st
         else:
             await reply(writer, 200, json.dumps(MISTRAL_ANSWER).encode())
 
-    with CountingUpstream(busy) as upstream:
+    with Upstream(busy) as upstream:
         shim = start_shim(upstream=upstream.url, retries=2)
         # Request i carries 1 or 2 "!": the number of 429s it gets before its answer.
         prompts = [f"request {i} " + "!" * (1 + i % 2) for i in range(20)]
@@ -317,7 +305,7 @@ def test_a_burst_of_429s_is_ridden_out_with_retries(start_shim: Callable[..., st
 # --- a client that leaves
 
 
-def first_event_then_wait(upstream: CountingUpstream) -> Callable:
+def first_event_then_wait(upstream: Upstream) -> Callable:
     """Send one event (or, for a non-streamed request, nothing), then wait for the shim to hang up."""
 
     async def script(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -339,7 +327,7 @@ def leave(port: int, body: dict, marker: bytes | None) -> float:
     return left
 
 
-def disconnect_delays(upstream: CountingUpstream, port: int, rounds: int) -> list[float]:
+def disconnect_delays(upstream: Upstream, port: int, rounds: int) -> list[float]:
     """Seconds from each client's close to the upstream seeing its connection closed by the shim."""
     delays = []
     for i in range(rounds):
@@ -366,7 +354,7 @@ def disconnect_delays(upstream: CountingUpstream, port: int, rounds: int) -> lis
 def test_a_client_leaving_cancels_the_upstream_within_100_ms_and_leaks_no_descriptor(tmp_path: Path) -> None:
     """``mistral-shim serve``: 20 clients leave mid-stream or while Mistral is still thinking; each time
     the upstream request is closed within 100 ms, and the process keeps the descriptors it started with."""
-    upstream = CountingUpstream()
+    upstream = Upstream()
     upstream.script = first_event_then_wait(upstream)
     with upstream, shim_process(["--upstream", upstream.url], tmp_path) as shim:
         port = int(shim.url.rsplit(":", 1)[1])
@@ -388,7 +376,7 @@ def test_in_process_no_task_or_upstream_connection_outlives_its_client() -> None
     """The same in-process, where the shim's own loop can be counted: after 20 clients leave (streams,
     waiting answers, a batched embeddings request split into several upstream calls) the loop holds the
     tasks it held before, and every upstream connection is closed."""
-    upstream = CountingUpstream()
+    upstream = Upstream()
     upstream.script = first_event_then_wait(upstream)
     with upstream, keen_shim(upstream.url) as shim:
         disconnect_delays(upstream, shim.port, 2)
@@ -419,7 +407,7 @@ IN_FLIGHT_BOUND = 64 * 1024 * 1024
 RSS_BOUND = 32 * 1024 * 1024
 
 
-def firehose(upstream: CountingUpstream, sent: list[int]) -> Callable:
+def firehose(upstream: Upstream, sent: list[int]) -> Callable:
     """An endless stream of 16 KiB events, written as fast as the shim takes them; ``sent[0]`` counts."""
     event = sse(chunk("x" * 16_384))
 
@@ -451,7 +439,7 @@ def test_a_slow_reader_holds_the_upstream_back_with_bounded_memory(tmp_path: Pat
     """A client that stops reading a stream that would run to 512 MiB: the upstream is held back (TCP
     backpressure through the shim) with a bounded amount in flight, the shim's memory does not grow with
     the stream, and the stream resumes when the client reads again."""
-    upstream = CountingUpstream()
+    upstream = Upstream()
     sent = [0]
     upstream.script = firehose(upstream, sent)
     with upstream, shim_process(["--upstream", upstream.url], tmp_path) as shim:

@@ -25,12 +25,13 @@ from mistral_wire.settings import SettingsError as ConfigError
 from shim.settings import MAX_JSON_DEPTH, ShimSettings
 from shim.translate import completions, embeddings
 from shim.translate.chat import request as params
-from testkit.shim_hardening_support import CHAT, CountingUpstream
-from testkit.shim_support import ROOT, Received, reply, run_cli, shim_process
+from testkit.auth import AUTH, KEY
+from testkit.errors import assert_mistral_error, assert_openai_error
+from testkit.paths import ROOT
+from testkit.processes import run_cli, shim_process
 from testkit.spec import component_schemas, openai_spec
-from tests.conftest import AUTH, KEY
-from tests.shim.test_server import MISTRAL_ANSWER, assert_mistral_error, assert_openai_error
-from tests.shim.test_server import no_tracebacks as no_tracebacks  # a fixture
+from testkit.upstream import Received, Upstream, reply
+from testkit.wire import CHAT, MISTRAL_ANSWER
 
 
 def passes_through(path: str) -> bool:
@@ -69,17 +70,6 @@ def post(
 ) -> httpx.Response:
     headers = {**AUTH, **({"Content-Type": content_type} if content_type is not None else {})}
     return httpx.post(f"{url}{path}", content=content, headers=headers, timeout=60)
-
-
-@pytest.fixture
-def echo_upstream() -> CountingUpstream:
-    """An upstream that answers every request with a fixed Mistral chat answer (and keeps what it got)."""
-
-    async def answer(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reply(writer, 200, json.dumps(MISTRAL_ANSWER).encode())
-
-    with CountingUpstream(answer) as upstream:
-        yield upstream
 
 
 # --- media types
@@ -142,7 +132,7 @@ def test_json_nested_past_the_limit_is_a_400(
 
 
 def test_the_depth_limit_is_exact_and_configurable(
-    start_shim: Callable[..., str], echo_upstream: CountingUpstream, no_tracebacks: None
+    start_shim: Callable[..., str], echo_upstream: Upstream, no_tracebacks: None
 ) -> None:
     default = start_shim(upstream=echo_upstream.url)
     path = "/v1/chat/completions"
@@ -176,7 +166,7 @@ def test_a_depth_limit_out_of_range_is_refused(depth: int) -> None:
 
 
 def test_a_20_mb_string_is_carried_whole(
-    start_shim: Callable[..., str], echo_upstream: CountingUpstream, no_tracebacks: None
+    start_shim: Callable[..., str], echo_upstream: Upstream, no_tracebacks: None
 ) -> None:
     shim = start_shim(upstream=echo_upstream.url)
     text = "naïve 🦜 " * 2_500_000  # 20 MB of UTF-8
@@ -230,7 +220,7 @@ def test_text_that_is_not_unicode_is_a_400(
 
 
 def test_a_proper_surrogate_pair_is_one_character(
-    start_shim: Callable[..., str], echo_upstream: CountingUpstream
+    start_shim: Callable[..., str], echo_upstream: Upstream
 ) -> None:
     shim = start_shim(upstream=echo_upstream.url)
     body = b'{"model": "mistral-small-latest", "messages": [{"role": "user", "content": "\\ud83e\\udd9c"}]}'
@@ -247,7 +237,7 @@ def test_an_upstream_answer_with_a_lone_surrogate_is_relayed_not_a_500(
     async def answer(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reply(writer, 200, raw)
 
-    with CountingUpstream(answer) as upstream:
+    with Upstream(answer) as upstream:
         shim = start_shim(upstream=upstream.url)
         response = httpx.post(f"{shim}/v1/chat/completions", json=CHAT, headers=AUTH)
         assert response.status_code == 200
@@ -479,7 +469,7 @@ def test_a_body_that_does_not_decompress_is_a_400(shim_url: str, no_tracebacks: 
 
 
 def test_a_compressed_body_is_decoded_once_for_the_pass_through_too(
-    start_shim: Callable[..., str], echo_upstream: CountingUpstream
+    start_shim: Callable[..., str], echo_upstream: Upstream
 ) -> None:
     """aiohttp decompresses the body; the pass-through sends it on plain, without the header that would
     make Mistral decompress it a second time."""

@@ -21,8 +21,9 @@ from openai import OpenAI
 
 from shim.translate import completions, embeddings
 from shim.translate.chat import request as params
-from testkit.shim_hardening_support import CHAT, keen_shim
-from tests.conftest import KEY
+from testkit.auth import KEY
+from testkit.leaks import keen_shim
+from testkit.wire import CHAT
 
 
 def kinds(rows: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -5,7 +5,7 @@ import asyncio
 import hmac
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
@@ -13,9 +13,10 @@ import openai
 import pytest
 from openai import OpenAI
 
-from testkit.shim_hardening_support import CHAT, CountingUpstream, keen_shim
-from testkit.shim_support import Received, child_env, free_port, reply, run_cli, shim_process
-from tests.shim.test_server import MISTRAL_ANSWER
+from testkit.leaks import keen_shim
+from testkit.processes import child_env, free_port, run_cli, shim_process
+from testkit.upstream import Received, Upstream, reply
+from testkit.wire import CHAT, MISTRAL_ANSWER
 
 UPSTREAM_KEY = "sk-upstream-QUv9r2LmX8"
 CLIENT_KEY = "shim-client-Hk47TzPq0w"
@@ -131,33 +132,6 @@ def test_client_keys_are_compared_in_constant_time_with_every_key(
 # --- requests only ever reach the configured upstream
 
 
-@pytest.fixture
-def canary() -> Iterator[CountingUpstream]:
-    """A server the shim must never reach, whatever a client sends."""
-    with CountingUpstream() as server:
-        yield server
-
-
-@pytest.fixture
-def recorder() -> Iterator[CountingUpstream]:
-    """The configured upstream: answers 200 (or, on ``/v1/redirect``, a redirect to elsewhere)."""
-    location = {"to": ""}
-
-    async def answer(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if received.target.startswith("/v1/redirect"):
-            writer.write(
-                f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {location['to']}\r\nContent-Length: 0\r\n"
-                "Connection: close\r\n\r\n".encode()
-            )
-            await writer.drain()
-            return
-        await reply(writer, 200, json.dumps(MISTRAL_ANSWER).encode())
-
-    with CountingUpstream(answer) as server:
-        server.location = location  # type: ignore[attr-defined]
-        yield server
-
-
 def attacks(canary: str) -> list[tuple[str, str, str]]:
     """(method, request target, extra headers) that try to point the shim at ``canary`` (host:port)."""
     host = canary
@@ -208,15 +182,15 @@ def send_raw(port: int, method: str, target: str, headers: str, host_header: str
 
 
 def test_no_path_header_or_body_reaches_another_host(
-    recorder: CountingUpstream, canary: CountingUpstream, start_shim: Callable[..., str]
+    redirecting_upstream: Upstream, canary: Upstream, start_shim: Callable[..., str]
 ) -> None:
     """A second server, the canary, stands next to the configured upstream; every trick of the list is
     aimed at it (in the path, the Host and forwarding headers, the model, an upstream redirect), with the
     Host header naming it too. It receives nothing; the configured upstream gets only ``/v1/`` paths."""
     target = f"127.0.0.1:{canary.port}"
-    recorder.location["to"] = f"http://{target}/stolen"  # type: ignore[attr-defined]
+    redirecting_upstream.location["to"] = f"http://{target}/stolen"  # type: ignore[attr-defined]
     shim = start_shim(
-        upstream=recorder.url, mistral_api_key=UPSTREAM_KEY, client_keys=frozenset({CLIENT_KEY})
+        upstream=redirecting_upstream.url, mistral_api_key=UPSTREAM_KEY, client_keys=frozenset({CLIENT_KEY})
     )
     port = int(shim.rsplit(":", 1)[1])
     statuses = {}
@@ -224,10 +198,12 @@ def test_no_path_header_or_body_reaches_another_host(
         statuses[(method, path)] = send_raw(port, method, path, headers, target)
     assert canary.received == [], [r.target for r in canary.received]
     assert all(s < 500 for s in statuses.values()), statuses
-    assert recorder.received, "no attack reached even the configured upstream: the test proves nothing"
-    for seen in recorder.received:
+    assert redirecting_upstream.received, (
+        "no attack reached even the configured upstream: the test proves nothing"
+    )
+    for seen in redirecting_upstream.received:
         assert seen.target.startswith("/v1/"), seen.target
-        assert seen.headers["host"] == f"127.0.0.1:{recorder.port}"
+        assert seen.headers["host"] == f"127.0.0.1:{redirecting_upstream.port}"
         assert seen.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
         assert not any(
             name.startswith(("x-forwarded", "forwarded", "x-original", "x-rewrite")) for name in seen.headers
@@ -312,7 +288,7 @@ def test_no_key_reaches_the_logs_at_any_level(tmp_path: Path, level_args: list[s
         await reply(writer, status, leaky_upstream(received))
 
     auth = {"Authorization": f"Bearer {CLIENT_KEY}"}
-    with CountingUpstream(answer) as upstream:
+    with Upstream(answer) as upstream:
         args = ["--upstream", upstream.url, "--api-key", CLIENT_KEY, *level_args]
         with shim_process(args, tmp_path, env=child_env(MISTRAL_API_KEY=UPSTREAM_KEY)) as shim:
             url = shim.url

@@ -18,11 +18,11 @@ from openai import OpenAI
 from shim.edges import authenticate as _authenticate
 from shim.settings import ShimSettings
 from shim.translate.problem import OpenAIError
-from testkit.shim_support import ROOT, RawUpstream, child_env, free_port, wait_healthy
-from tests.conftest import KEY
-from tests.shim.test_streaming import leaves_early
-
-CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
+from testkit.auth import KEY
+from testkit.paths import ROOT
+from testkit.processes import child_env, free_port, wait_healthy
+from testkit.upstream import Upstream, leaves_early
+from testkit.wire import CHAT
 
 
 @contextmanager
@@ -70,7 +70,7 @@ def test_gunicorn_runs_the_app_factory_with_two_workers(mock_url: str, tmp_path:
 
 
 def test_gunicorn_runner_cancels_upstream_when_the_client_leaves(tmp_path: Path) -> None:
-    upstream = RawUpstream()
+    upstream = Upstream()
     upstream.script = leaves_early(upstream, keep_sending=False)
     with (
         upstream,

@@ -10,7 +10,7 @@ import base64
 import io
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx2 as httpx
 import pytest
@@ -18,11 +18,10 @@ from mistralai.client import Mistral
 from mistralai.client import errors as sdk_errors
 from PIL import Image
 
-from testkit.shim_support import RawUpstream, Received, chunk, response_head, sse, wait_event
-from tests.conftest import AUTH, KEY
+from testkit.auth import AUTH, CLIENT_KEY, KEY, UPSTREAM_KEY
+from testkit.upstream import Received, Upstream, wait_event
+from testkit.wire import chunk, response_head, sse
 
-UPSTREAM_KEY = "sk-upstream-pass-61Qd"
-CLIENT_KEY = "client-pass-93Lm"
 PROMPT = [{"role": "user", "content": "Say hello."}]
 
 
@@ -33,11 +32,6 @@ def png_data_uri() -> str:
 
 
 # --- with Mistral's SDK and httpx, in front of the mock
-
-
-@pytest.fixture
-def sdk(shim_url: str) -> Mistral:
-    return Mistral(api_key=KEY, server_url=f"{shim_url}/mistral")
 
 
 def test_mistral_sdk_ocr_through_the_shim(sdk: Mistral) -> None:
@@ -87,25 +81,12 @@ def test_wrong_bearer_is_refused_by_mistral(
 # --- what the upstream receives
 
 
-@pytest.fixture
-def recorder() -> Iterator[RawUpstream]:
-    with RawUpstream() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def keyed_shim(recorder: RawUpstream, start_shim: Callable[..., str]) -> str:
-    return start_shim(
-        upstream=recorder.url, mistral_api_key=UPSTREAM_KEY, client_keys=frozenset({CLIENT_KEY})
-    )
-
-
 CLIENT_AUTH = {"Authorization": f"Bearer {CLIENT_KEY}"}
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
 def test_any_method_path_query_and_body_pass_with_the_shim_key(
-    recorder: RawUpstream, keyed_shim: str, method: str
+    ok_upstream: Upstream, keyed_shim: str, method: str
 ) -> None:
     body = b'{"purpose": "ocr", "note": "caf\xc3\xa9"}' if method in ("POST", "PUT", "PATCH") else None
     response = httpx.request(
@@ -121,33 +102,33 @@ def test_any_method_path_query_and_body_pass_with_the_shim_key(
         },
     )
     assert response.status_code == 200 and response.json() == {"ok": True}
-    [seen] = recorder.received
+    [seen] = ok_upstream.received
     assert (seen.method, seen.target) == (method, "/v1/files/file-123?purpose=ocr&page=2&q=a%26b")
     assert seen.body == (body or b"")
     assert seen.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
-    assert seen.headers["host"] == f"127.0.0.1:{recorder.port}"
+    assert seen.headers["host"] == f"127.0.0.1:{ok_upstream.port}"
     assert seen.headers["mistral-feature"] == "kept"
     assert CLIENT_KEY not in str(seen.headers)
 
 
-def test_multipart_upload_passes_byte_for_byte(recorder: RawUpstream, keyed_shim: str) -> None:
+def test_multipart_upload_passes_byte_for_byte(ok_upstream: Upstream, keyed_shim: str) -> None:
     files = {"file": ("page.pdf", b"%PDF-1.4 fake", "application/pdf")}
     with httpx.Client() as client:
         url = f"{keyed_shim}/mistral/v1/files"
         sent = client.build_request("POST", url, files=files, data={"purpose": "ocr"}, headers=CLIENT_AUTH)
         client.send(sent)
-    [seen] = recorder.received
+    [seen] = ok_upstream.received
     assert seen.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert seen.headers["content-type"] == sent.headers["content-type"]
     assert seen.body == sent.read()
 
 
 def test_without_own_key_the_client_bearer_goes_upstream(
-    recorder: RawUpstream, start_shim: Callable[..., str]
+    ok_upstream: Upstream, start_shim: Callable[..., str]
 ) -> None:
-    shim = start_shim(upstream=recorder.url)
+    shim = start_shim(upstream=ok_upstream.url)
     httpx.post(f"{shim}/v1/ocr", json={"model": "mistral-ocr-latest"}, headers=AUTH)
-    [seen] = recorder.received
+    [seen] = ok_upstream.received
     assert (seen.target, seen.headers["authorization"]) == ("/v1/ocr", f"Bearer {KEY}")
 
 
@@ -187,12 +168,14 @@ def get(target: str, host: str = "evil.example", extra: str = "") -> str:
     ],
 )
 def test_paths_that_try_to_leave_the_api_are_refused(
-    recorder: RawUpstream, keyed_shim: str, target: str
+    ok_upstream: Upstream, keyed_shim: str, target: str
 ) -> None:
     status = raw_request(keyed_shim, get(target))
     assert status in (400, 404)
-    assert all(r.target.startswith("/v1/") for r in recorder.received), [r.target for r in recorder.received]
-    assert not any("admin" in r.target for r in recorder.received)
+    assert all(r.target.startswith("/v1/") for r in ok_upstream.received), [
+        r.target for r in ok_upstream.received
+    ]
+    assert not any("admin" in r.target for r in ok_upstream.received)
 
 
 @pytest.mark.parametrize(
@@ -211,30 +194,30 @@ def test_paths_that_try_to_leave_the_api_are_refused(
     ids=["double-slash", "url-in-path", "userinfo", "absolute-form", "forwarded-host"],
 )
 def test_host_tricks_still_reach_only_the_configured_host(
-    recorder: RawUpstream, keyed_shim: str, target: str, extra: str, upstream_target: str
+    ok_upstream: Upstream, keyed_shim: str, target: str, extra: str, upstream_target: str
 ) -> None:
     assert raw_request(keyed_shim, get(target, extra=extra)) == 200
-    [seen] = recorder.received
+    [seen] = ok_upstream.received
     assert seen.target == upstream_target
-    assert seen.headers["host"] == f"127.0.0.1:{recorder.port}"
+    assert seen.headers["host"] == f"127.0.0.1:{ok_upstream.port}"
     assert seen.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
 def test_an_upstream_base_path_cannot_be_escaped(
-    recorder: RawUpstream, start_shim: Callable[..., str]
+    ok_upstream: Upstream, start_shim: Callable[..., str]
 ) -> None:
-    shim = start_shim(upstream=f"{recorder.url}/mistral-gw")
+    shim = start_shim(upstream=f"{ok_upstream.url}/mistral-gw")
     assert httpx.get(f"{shim}/mistral/v1/models?x=1", headers=AUTH).status_code == 200
     assert raw_request(shim, get("/mistral/v1/..%2F..%2Fadmin")) == 400
     assert httpx.get(f"{shim}/v1/models/..%2F..%2Fadmin", headers=AUTH).status_code == 400
-    assert [r.target for r in recorder.received] == ["/mistral-gw/v1/models?x=1"]
+    assert [r.target for r in ok_upstream.received] == ["/mistral-gw/v1/models?x=1"]
 
 
-def test_model_ids_are_one_path_segment(recorder: RawUpstream, start_shim: Callable[..., str]) -> None:
-    shim = start_shim(upstream=recorder.url)
+def test_model_ids_are_one_path_segment(ok_upstream: Upstream, start_shim: Callable[..., str]) -> None:
+    shim = start_shim(upstream=ok_upstream.url)
     httpx.get(f"{shim}/v1/models/ft:open-mistral-7b:abc:2024", headers=AUTH)
     httpx.get(f"{shim}/v1/models/a%3Fb", headers=AUTH)
-    assert [r.target for r in recorder.received] == [
+    assert [r.target for r in ok_upstream.received] == [
         "/v1/models/ft:open-mistral-7b:abc:2024",
         "/v1/models/a%3Fb",
     ]
@@ -253,7 +236,7 @@ def test_pass_through_streams_are_not_buffered(start_shim: Callable[..., str]) -
         writer.write(sse(chunk("lo", "stop")) + b"data: [DONE]\n\n")
         await writer.drain()
 
-    with RawUpstream(gated) as upstream:
+    with Upstream(gated) as upstream:
         shim = start_shim(upstream=upstream.url)
         sdk = Mistral(api_key=KEY, server_url=f"{shim}/mistral", timeout_ms=10_000)
         events = iter(sdk.chat.stream(model="mistral-small-latest", messages=PROMPT))
@@ -270,13 +253,13 @@ def test_pass_through_cut_mid_body_is_a_broken_answer(start_shim: Callable[..., 
         )
         await writer.drain()
 
-    with RawUpstream(cut) as upstream:
+    with Upstream(cut) as upstream:
         shim = start_shim(upstream=upstream.url)
         with pytest.raises(httpx.TransportError):
             httpx.post(f"{shim}/mistral/v1/chat/completions", json={}, headers=AUTH).read()
 
 
-def test_a_curl_style_expect_100_continue_upload(recorder: RawUpstream, keyed_shim: str) -> None:
+def test_a_curl_style_expect_100_continue_upload(ok_upstream: Upstream, keyed_shim: str) -> None:
     """curl sends ``Expect: 100-continue`` for large bodies: the shim answers it and does not forward it."""
     body = b'{"model": "mistral-ocr-latest"}'
     port = int(keyed_shim.rsplit(":", 1)[1])
@@ -292,5 +275,5 @@ def test_a_curl_style_expect_100_continue_upload(recorder: RawUpstream, keyed_sh
         while chunk := sock.recv(4096):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200")
-    [seen] = recorder.received
+    [seen] = ok_upstream.received
     assert seen.body == body and "expect" not in seen.headers

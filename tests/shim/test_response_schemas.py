@@ -19,16 +19,14 @@ import array
 import base64
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
+from testkit.auth import AUTH
 from testkit.spec import compile_validator, openai_spec, openai_wire_validator
-from tests.shim import test_catalogue as catalogue
-from tests.shim.test_catalogue import (
-    KEY,
+from testkit.wire import (
     MODEL,
     ROLE,
     TIME,
@@ -40,10 +38,6 @@ from tests.shim.test_catalogue import (
     sse_answer,
     stream_chunk,
 )
-
-upstream = catalogue.upstream  # the fixture: an upstream that sends exact wire shapes
-
-AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 def valid(schema_name: str, body: Any) -> None:
@@ -67,12 +61,6 @@ def test_the_nullable_reading_is_needed_and_no_wider() -> None:
 
 
 # --- reading the shim's answers off the wire ----------------------------------------------------------------
-
-
-@pytest.fixture
-def wire(shim_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shim_url, headers=AUTH, timeout=30) as client:
-        yield client
 
 
 def events(client: httpx.Client, path: str, body: dict[str, Any]) -> list[Any]:

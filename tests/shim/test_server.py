@@ -8,65 +8,22 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx2 as httpx
 import openai
 import pytest
 from openai import OpenAI
 
-from testkit.shim_support import RawUpstream, Received, free_port, reply
-from tests.conftest import AUTH, KEY
-
-CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
-MISTRAL_ANSWER = {
-    "id": "a1b2c3",
-    "object": "chat.completion",
-    "created": 1700000000,
-    "model": "mistral-small-latest",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-}
+from testkit.auth import AUTH, KEY
+from testkit.errors import assert_mistral_error, assert_openai_error
+from testkit.processes import free_port
+from testkit.upstream import Received, Upstream, reply
+from testkit.wire import CHAT, MISTRAL_ANSWER
 
 
 def client(url: str) -> OpenAI:
     return OpenAI(base_url=f"{url}/v1", api_key=KEY, max_retries=0, timeout=30)
-
-
-@pytest.fixture
-def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fails the test if anything logged an error (a traceback, a 500) while it ran."""
-    caplog.set_level(logging.INFO)
-    yield
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert not errors, [r.getMessage() for r in errors]
-
-
-def assert_openai_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "param", "code"}
-    assert error["message"]
-    if code is not None:
-        assert error["code"] == code
-    assert response.headers["x-request-id"]
-    float(response.headers["x-shim-overhead-ms"])
-    return error
-
-
-def assert_mistral_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    """A refusal on the pass-through, in Mistral's application envelope with the shim's headers."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()
-    assert set(error) == {"object", "message", "type", "param", "code"}
-    assert error["object"] == "error" and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    assert response.headers["x-request-id"]
-    float(response.headers["x-shim-overhead-ms"])
-    return error
 
 
 def assert_gateway_error(response: httpx.Response, status: int, says: str) -> None:
@@ -280,7 +237,7 @@ async def hang(received: Received, reader: asyncio.StreamReader, writer: asyncio
 
 
 def test_upstream_hang_is_504_within_the_timeout(start_shim: Callable[..., str], no_tracebacks: None) -> None:
-    with RawUpstream(hang) as upstream:
+    with Upstream(hang) as upstream:
         shim = start_shim(upstream=upstream.url, timeout=0.3)
         started = time.monotonic()
         with pytest.raises(openai.InternalServerError) as raised:
@@ -332,7 +289,7 @@ async def cut_mid_body(
 def test_broken_upstream_answers_are_gateway_errors(
     start_shim: Callable[..., str], no_tracebacks: None, script: Callable, status: int, code: str | None
 ) -> None:
-    with RawUpstream(script) as upstream:
+    with Upstream(script) as upstream:
         shim = start_shim(upstream=upstream.url)
         with pytest.raises(openai.InternalServerError) as raised:
             client(shim).chat.completions.create(**CHAT)
@@ -358,7 +315,7 @@ def test_429_reaches_the_sdk_with_its_retry_headers(shim_client: OpenAI) -> None
 
 
 def test_no_retries_by_default(start_shim: Callable[..., str]) -> None:
-    with RawUpstream(scripted(503, b'{"message":"busy"}')) as upstream:
+    with Upstream(scripted(503, b'{"message":"busy"}')) as upstream:
         shim = start_shim(upstream=upstream.url)
         with pytest.raises(openai.InternalServerError):
             client(shim).chat.completions.create(**CHAT)
@@ -382,7 +339,7 @@ def test_retries_honour_retry_after(start_shim: Callable[..., str], status: int)
         else:
             await reply(writer, 200, json.dumps(MISTRAL_ANSWER).encode())
 
-    with RawUpstream(busy_once) as upstream:
+    with Upstream(busy_once) as upstream:
         shim = start_shim(upstream=upstream.url, retries=2)
         answer = client(shim).chat.completions.create(**CHAT)
         assert answer.choices[0].message.content == "Hello!"
@@ -392,12 +349,12 @@ def test_retries_honour_retry_after(start_shim: Callable[..., str], status: int)
 
 
 def test_retries_give_up_after_n_and_do_not_retry_other_errors(start_shim: Callable[..., str]) -> None:
-    with RawUpstream(scripted(429, b'{"message":"slow down"}')) as upstream:
+    with Upstream(scripted(429, b'{"message":"slow down"}')) as upstream:
         shim = start_shim(upstream=upstream.url, retries=2)
         with pytest.raises(openai.RateLimitError):
             client(shim).chat.completions.create(**CHAT)
         assert len(upstream.received) == 3
-    with RawUpstream(scripted(500, b'{"message":"boom"}')) as upstream:
+    with Upstream(scripted(500, b'{"message":"boom"}')) as upstream:
         shim = start_shim(upstream=upstream.url, retries=2)
         with pytest.raises(openai.InternalServerError):
             client(shim).chat.completions.create(**CHAT)

@@ -16,19 +16,11 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from testkit.shim_support import (
-    RawUpstream,
-    Received,
-    chunk,
-    response_head,
-    shim_process,
-    sse,
-    wait_event,
-)
-from tests.conftest import AUTH, KEY
-
-CHAT = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
-SSE_HEAD = response_head(content_type="text/event-stream")
+from testkit.auth import AUTH, KEY
+from testkit.errors import assert_stream_error
+from testkit.processes import shim_process
+from testkit.upstream import Received, Upstream, leaves_early, wait_event
+from testkit.wire import CHAT, HELLO, SSE_HEAD, chunk, sse
 
 
 def client(url: str, timeout: float = 30) -> OpenAI:
@@ -46,7 +38,7 @@ def test_each_event_reaches_the_client_before_the_next_is_sent(start_shim: Calla
         writer.write(sse(chunk("lo", finish="stop")) + b"data: [DONE]\n\n")
         await writer.drain()
 
-    with RawUpstream(gated) as upstream:
+    with Upstream(gated) as upstream:
         shim = start_shim(upstream=upstream.url)
         stream = client(shim, timeout=10).chat.completions.create(**CHAT, stream=True)
         chunks = iter(stream)
@@ -76,17 +68,6 @@ def test_stream_headers(shim_url: str) -> None:
     assert body.endswith(b"data: [DONE]\n\n")
 
 
-def assert_stream_error(stream: openai.Stream, code: str) -> list:
-    """Read ``stream`` to its end: it must raise the shim's error event, after the chunks it got."""
-    got = []
-    with pytest.raises(openai.APIError) as raised:
-        for item in stream:
-            got.append(item)
-    assert not isinstance(raised.value, openai.APIConnectionError), "a cut connection, not an error event"
-    assert isinstance(raised.value.body, dict) and raised.value.body["code"] == code, raised.value.body
-    return got
-
-
 @pytest.mark.parametrize("after", [0, 1, 3])
 def test_mock_disconnect_mid_stream_is_an_error(shim_client: OpenAI, after: int) -> None:
     stream = shim_client.chat.completions.create(
@@ -114,9 +95,6 @@ def script_of(data: bytes) -> Callable:
     return script
 
 
-HELLO = sse(chunk("Hel"))
-
-
 @pytest.mark.parametrize(
     ("data", "code", "count"),
     [
@@ -140,7 +118,7 @@ HELLO = sse(chunk("Hel"))
 def test_broken_upstream_streams_end_in_an_error_event(
     start_shim: Callable[..., str], data: bytes, code: str, count: int
 ) -> None:
-    with RawUpstream(script_of(data)) as upstream:
+    with Upstream(script_of(data)) as upstream:
         shim = start_shim(upstream=upstream.url)
         stream = client(shim).chat.completions.create(**CHAT, stream=True)
         assert len(assert_stream_error(stream, code)) == count
@@ -152,7 +130,7 @@ def test_upstream_silent_mid_stream_times_out_as_an_error(start_shim: Callable[.
         await writer.drain()
         await reader.read()
 
-    with RawUpstream(stalls) as upstream:
+    with Upstream(stalls) as upstream:
         shim = start_shim(upstream=upstream.url, timeout=0.3)
         got = assert_stream_error(
             client(shim).chat.completions.create(**CHAT, stream=True), "upstream_stream_error"
@@ -172,27 +150,10 @@ def test_upstream_error_before_the_stream_is_a_plain_error(shim_client: OpenAI) 
 # --- a client that leaves
 
 
-def leaves_early(upstream: RawUpstream, keep_sending: bool) -> Callable:
-    """One event, then either silence or an event every 20 ms, until the shim closes the connection."""
-
-    async def script(received: Received, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(SSE_HEAD + HELLO)
-        await writer.drain()
-        watcher = asyncio.ensure_future(upstream.wait_for_close(reader))
-        for _ in range(500 if keep_sending else 0):  # bounded: 10 s at most
-            if watcher.done():
-                break
-            writer.write(sse(chunk("...")))
-            await asyncio.sleep(0.02)
-        await watcher
-
-    return script
-
-
 def test_client_disconnect_cancels_the_upstream_request(tmp_path: Path) -> None:
     """``mistral-shim serve`` cancels the handler when its client goes away (aiohttp's
     ``handler_cancellation``): the upstream connection is closed though Mistral is silent."""
-    upstream = RawUpstream()
+    upstream = Upstream()
     upstream.script = leaves_early(upstream, keep_sending=False)
     with upstream, shim_process(["--upstream", upstream.url], tmp_path) as shim:
         stream = client(shim.url).chat.completions.create(**CHAT, stream=True)
@@ -210,7 +171,7 @@ def test_client_disconnect_stops_the_relay_at_the_next_event(
 ) -> None:
     """Where the host does not cancel handlers (gunicorn's aiohttp worker), the next write fails and the
     upstream connection is closed then; nothing is logged as an error."""
-    upstream = RawUpstream()
+    upstream = Upstream()
     upstream.script = leaves_early(upstream, keep_sending=True)
     with upstream:
         shim = start_shim(upstream=upstream.url)

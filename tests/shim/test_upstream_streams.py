@@ -6,16 +6,15 @@ stream's end: Mistral saw every stream's client hang up, and a recording mock in
 of its streamed fixtures. Both ends are real servers here: shim → mock in record mode → synthetic mock.
 """
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aiohttp import web
 from openai import OpenAI
 
-from mockserver.serving import ServerThread
-from tests.conftest import KEY
+from testkit.auth import KEY
+from testkit.upstream import Upstream
+from testkit.wire import sse_answer
 
 USER = [{"role": "user", "content": "Hi"}]
 
@@ -49,31 +48,19 @@ def test_every_stream_through_the_shim_is_recorded_whole(
 
 
 def test_streams_reuse_one_upstream_connection(start_shim: Callable[..., str]) -> None:
-    ports: list[int] = []
-
-    async def stream(request: web.Request) -> web.StreamResponse:
-        ports.append(request.transport.get_extra_info("peername")[1])  # type: ignore[union-attr]
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        chunk = {
-            "id": "a1",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "mistral-small-latest",
-            "choices": [
-                {"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}
-            ],
-        }
-        await response.write(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode())
-        await response.write_eof()
-        return response
-
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", stream)
-    with ServerThread(lambda: app) as upstream:
-        shim = start_shim(upstream=upstream)
+    chunk = {
+        "id": "a1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "mistral-small-latest",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+    }
+    # Chunked, as Mistral frames its streams: the stream's end is a few bytes after ``[DONE]``.
+    with Upstream(answer=sse_answer([chunk], chunked=True)) as upstream:
+        shim = start_shim(upstream=upstream.url)
         with OpenAI(base_url=f"{shim}/v1", api_key=KEY, max_retries=0) as client:
             for _ in range(5):
                 chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))
                 assert chunks[-1].choices[0].finish_reason == "stop"
+    ports = [received.peer_port for received in upstream.received]
     assert len(ports) == 5 and len(set(ports)) == 1, f"upstream connections by client port: {ports}"

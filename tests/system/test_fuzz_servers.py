@@ -1,6 +1,6 @@
 """Bounded, seeded fuzzing of both servers' request bodies: never a 5xx, every error in its protocol's format.
 
-Bodies come from ``tests/fuzz_bodies.py``: built around the real schemas, mostly clean (they reach the
+Bodies come from ``testkit/bodies.py``: built around the real schemas, mostly clean (they reach the
 semantic checks and the synthetic generators), the rest with junk at every level. Hypothesis runs
 derandomized, so every run of ``make test`` sends the same bodies and a failure reproduces; its shrinking
 then reports the smallest body that fails. A second test sends 300 seeded, byte-level malformed requests
@@ -14,16 +14,15 @@ reproduces and the shim relays.
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
-from testkit.fuzz_bodies import MISTRAL_BODIES, OPENAI_BODIES
-from testkit.hardening_support import mistral_error, strict_json
-from tests.conftest import AUTH
+from testkit.auth import AUTH
+from testkit.bodies import MISTRAL_BODIES, OPENAI_BODIES
+from testkit.errors import mistral_error, strict_json
 
 FUZZ = settings(
     derandomize=True,
@@ -33,18 +32,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MISTRAL_500 = "3600"  # failure catalogue 24: the live API's 500 for empty text chunks
-
-
-@pytest.fixture(scope="module")
-def mock(mock_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_url, headers=AUTH, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def shim(shim_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shim_url, headers=AUTH, timeout=60) as client:
-        yield client
 
 
 def _complete_answer(response: httpx.Response) -> None:

@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from testkit.paths import ROOT
+from testkit.readme import README_END, README_START, readme_summary
 
 
 def test_readme_translation_tables_match_the_code() -> None:
@@ -42,8 +43,6 @@ def test_the_readme_config_example_is_a_config_the_shim_accepts(tmp_path: Path) 
 
 
 def test_the_readme_matrix_summary_is_that_of_the_committed_matrix() -> None:
-    from contract_tests.matrix import README_END, README_START, readme_summary
-
     matrix = (ROOT / "contract_tests" / "MATRIX.md").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split(README_START, 1)[1].split(README_END, 1)[0]

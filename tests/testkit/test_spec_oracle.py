@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from testkit import spec
+from testkit import paths
+from testkit.paths import require_shared
 from testkit.spec import (
     compile_validator,
     mistral_response_validator,
     mistral_spec,
     openai_response_validator,
-    require_shared,
 )
 
 CHAT_RESPONSE: dict[str, Any] = {
@@ -227,6 +227,6 @@ def test_the_openai_oracle_forgives_nothing() -> None:
 def test_require_shared_skips_with_the_reason_when_shared_is_absent(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    monkeypatch.setattr(spec, "SHARED", tmp_path / "no-shared-here")
+    monkeypatch.setattr(paths, "SHARED", tmp_path / "no-shared-here")
     with pytest.raises(pytest.skip.Exception, match=r"^\.\./shared is absent: "):
         require_shared()

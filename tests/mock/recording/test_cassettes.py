@@ -23,9 +23,7 @@ from mockserver.recording.cassettes import (
     iter_cassette_files,
     load_cassette,
 )
-
-SHARED = Path(__file__).resolve().parents[4] / "shared"
-CORPUS = SHARED / "real-traffic"
+from testkit.paths import REAL_TRAFFIC
 
 # Measured on the corpus's 169 YAML cassettes: 304 Mistral interactions (313 in all). A small margin lets
 # a file or two be dropped from the corpus without making this test meaningless.
@@ -501,7 +499,8 @@ def test_iter_cassette_files_finds_yaml_and_yml_sorted(tmp_path: Path) -> None:
 # --- the real corpus ----------------------------------------------------------------------------------
 
 needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason=f"real recordings not present at {CORPUS} (../shared is outside this repo)"
+    not REAL_TRAFFIC.is_dir(),
+    reason=f"real recordings not present at {REAL_TRAFFIC} (../shared is outside this repo)",
 )
 
 ID_SEGMENT = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
@@ -514,20 +513,6 @@ def endpoint(interaction: Interaction) -> str:
     return f"{interaction.request.method} {path}{kind}"
 
 
-@pytest.fixture(scope="module")
-def corpus() -> dict[Path, list[Interaction]]:
-    """Every interaction of every real cassette, Mistral or not, by file."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"real recordings not present at {CORPUS}")
-    return {path: load_cassette(path, mistral_only=False) for path in iter_cassette_files(CORPUS)}
-
-
-@pytest.fixture(scope="module")
-def mistral(corpus: dict[Path, list[Interaction]]) -> dict[Path, list[Interaction]]:
-    """Only the Mistral interactions, as ``load_cassette`` filters them by default."""
-    return {path: load_cassette(path) for path in corpus}
-
-
 @needs_corpus
 def test_every_real_cassette_loads(corpus: dict[Path, list[Interaction]]) -> None:
     assert len(corpus) > 100
@@ -536,14 +521,16 @@ def test_every_real_cassette_loads(corpus: dict[Path, list[Interaction]]) -> Non
 
 
 @needs_corpus
-def test_real_corpus_mistral_interaction_counts(mistral: dict[Path, list[Interaction]]) -> None:
-    found = [i for interactions in mistral.values() for i in interactions]
+def test_real_corpus_mistral_interaction_counts(mistral_corpus: dict[Path, list[Interaction]]) -> None:
+    found = [i for interactions in mistral_corpus.values() for i in interactions]
     by_endpoint = Counter(endpoint(i) for i in found)
     by_status = Counter(i.response.status for i in found)
     by_source = Counter(
-        path.relative_to(CORPUS).parts[0] for path, interactions in mistral.items() for _ in interactions
+        path.relative_to(REAL_TRAFFIC).parts[0]
+        for path, interactions in mistral_corpus.items()
+        for _ in interactions
     )
-    print(f"\n{len(found)} Mistral interactions in {len(mistral)} cassettes")
+    print(f"\n{len(found)} Mistral interactions in {len(mistral_corpus)} cassettes")
     for name, count in sorted(by_endpoint.items()):
         print(f"  {count:4d}  {name}")
     print("  by status: " + ", ".join(f"{s}: {n}" for s, n in sorted(by_status.items())))
@@ -554,10 +541,10 @@ def test_real_corpus_mistral_interaction_counts(mistral: dict[Path, list[Interac
 
 
 @needs_corpus
-def test_real_streamed_chats_end_with_usage_and_done(mistral: dict[Path, list[Interaction]]) -> None:
+def test_real_streamed_chats_end_with_usage_and_done(mistral_corpus: dict[Path, list[Interaction]]) -> None:
     streams = [
         (i.source, i.response.events)
-        for interactions in mistral.values()
+        for interactions in mistral_corpus.values()
         for i in interactions
         if i.request.path.endswith("/chat/completions") and i.response.status == 200 and i.response.events
     ]

@@ -1,7 +1,6 @@
 """The fixtures committed in recordings/mistral replay offline to Mistral's SDK, as recorded."""
 
 import json
-from pathlib import Path
 
 import pytest
 from mistralai.client import Mistral, errors
@@ -9,9 +8,10 @@ from mistralai.client import Mistral, errors
 from mockserver.app import STORE, create_app
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from testkit.mistral_scenarios import scenarios
+from testkit.paths import ROOT
+from testkit.scenarios import scenarios
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "recordings" / "mistral"
+RECORDINGS = ROOT / "recordings" / "mistral"
 
 
 def test_every_scenario_replays_and_every_recording_is_used() -> None:

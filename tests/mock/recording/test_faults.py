@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.conftest import AUTH
+from testkit.auth import AUTH
 
 BODY = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Say hello."}]}
 

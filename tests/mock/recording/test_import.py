@@ -6,10 +6,7 @@ answer must be the recorded one), through Mistral's SDK and through the openai c
 must equal the recorded one).
 """
 
-import contextlib
-import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,42 +20,14 @@ from mistralai.client.utils.serializers import unmarshal_json
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from mockserver.app import create_app
 from mockserver.cli import main as mistral_mock
 from mockserver.recording.cassettes import Interaction, iter_cassette_files, load_cassette
 from mockserver.recording.importer import import_files
-from mockserver.serving import ServerThread
-from mockserver.settings import MockSettings
-from testkit.spec import require_shared
+from testkit.paths import require_shared
 
-ROUTES = ("/v1/chat/completions", "/v1/embeddings", "/v1/ocr", "/v1/models")
 # The openai types expect string content; Mistral's thinking lists (what the shim translates) make pydantic
 # warn while the client reads them, which is exactly the mismatch these recordings document.
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], str]:
-    """Every cassette converted once by the command line: the folder, the cassettes and the summary."""
-    files = list(iter_cassette_files(require_shared() / "real-traffic"))
-    out = tmp_path_factory.mktemp("imported")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert mistral_mock(["import-vcr", *map(str, files), "--out", str(out)]) == 0
-    return out, files, printed.getvalue()
-
-
-@pytest.fixture(scope="module")
-def imported(converted: tuple[Path, list[Path], str]) -> tuple[Path, list[Interaction]]:
-    """The converted folder, with the interactions to send again in cassette order."""
-    out, files, _ = converted
-    interactions = [
-        i
-        for f in files
-        for i in load_cassette(f)
-        if i.request.path.startswith(ROUTES) and i.request.method in ("GET", "POST")
-    ]
-    return out, interactions
 
 
 def test_the_import_summary_counts_every_cassette_and_every_file_written(
@@ -103,14 +72,6 @@ def test_cassettes_of_the_same_name_are_reported_apart(tmp_path: Path) -> None:
     assert len(list((tmp_path / "out").rglob("*.json"))) == 2
 
 
-@pytest.fixture
-def corpus(imported: tuple[Path, list[Interaction]]) -> Iterator[tuple[str, list[Interaction]]]:
-    """A fresh replaying mock per test: repeated requests are answered in recorded order from the start."""
-    out, interactions = imported
-    with ServerThread(lambda: create_app(MockSettings(mode="replay", recordings=out, speed=0))) as url:
-        yield url, interactions
-
-
 def _raw_body(interaction: Interaction) -> bytes | None:
     request = interaction.request
     if request.method == "GET":
@@ -118,8 +79,8 @@ def _raw_body(interaction: Interaction) -> bytes | None:
     return request.raw_body if request.raw_body is not None else json.dumps(request.body).encode()
 
 
-def test_every_interaction_replays_as_recorded(corpus: tuple[str, list[Interaction]]) -> None:
-    url, interactions = corpus
+def test_every_interaction_replays_as_recorded(replaying_mock: tuple[str, list[Interaction]]) -> None:
+    url, interactions = replaying_mock
     assert len(interactions) >= 250
     with httpx.Client(
         base_url=url, headers={"Authorization": "Bearer k", "Content-Type": "application/json"}
@@ -181,8 +142,10 @@ def _sdk_original(interaction: Interaction) -> Any:
     return unmarshal_json(recorded.raw_body.decode(), SDK_TYPES[interaction.request.path]).model_dump()
 
 
-def test_mistral_sdk_reads_every_replay_as_the_original(corpus: tuple[str, list[Interaction]]) -> None:
-    url, interactions = corpus
+def test_mistral_sdk_reads_every_replay_as_the_original(
+    replaying_mock: tuple[str, list[Interaction]],
+) -> None:
+    url, interactions = replaying_mock
     client = Mistral(api_key="k", server_url=url)
     inexpressible = []
     compared = {"answers": 0, "streams": 0, "errors": 0}
@@ -216,8 +179,10 @@ def test_mistral_sdk_reads_every_replay_as_the_original(corpus: tuple[str, list[
     assert compared["answers"] >= 200 and compared["streams"] >= 50 and compared["errors"] >= 10, compared
 
 
-def test_openai_client_reads_every_replay_as_the_original(corpus: tuple[str, list[Interaction]]) -> None:
-    url, interactions = corpus
+def test_openai_client_reads_every_replay_as_the_original(
+    replaying_mock: tuple[str, list[Interaction]],
+) -> None:
+    url, interactions = replaying_mock
     client = openai.OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
     for interaction in interactions:
         request, recorded = interaction.request, interaction.response

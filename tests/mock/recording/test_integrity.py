@@ -16,7 +16,9 @@ from mockserver.app import create_app
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from testkit.hardening_support import BODIES, assert_no_secrets, raw_request
+from testkit.bodies import BODIES
+from testkit.rawhttp import raw_request
+from testkit.secrets import assert_no_secrets
 
 CLIENT_KEY = "CLIENT-key-7d6c5b4a3e2f"
 UPSTREAM_KEY = "UPSTREAM-key-2f3e4a5b6c7d"

@@ -5,14 +5,11 @@ format itself (readable JSON, decoded bodies, allow-listed headers).
 """
 
 import asyncio
-import base64
 import gzip
-import io
 import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,112 +22,8 @@ from mockserver.recording.format import Body, Event, Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from testkit.hardening_support import assert_no_secrets
-
-KEY = "client-key-0123456789"
-HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
-
-
-def _png() -> str:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), "white").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-INTERACTIONS: list[tuple[str, str, str, dict[str, Any] | None]] = [
-    (
-        "chat",
-        "POST",
-        "/v1/chat/completions",
-        {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Hi"}]},
-    ),
-    (
-        "tools",
-        "POST",
-        "/v1/chat/completions",
-        {
-            "model": "mistral-small-latest",
-            "messages": [{"role": "user", "content": "Weather in Paris?"}],
-            "tools": [WEATHER],
-        },
-    ),
-    (
-        "sse",
-        "POST",
-        "/v1/chat/completions",
-        {
-            "model": "mistral-small-latest",
-            "messages": [{"role": "user", "content": "Hello"}],
-            "stream": True,
-            "max_tokens": 12,
-        },
-    ),
-    (
-        "fim",
-        "POST",
-        "/v1/fim/completions",
-        {"model": "codestral-latest", "prompt": "def f(x):", "suffix": "  return y"},
-    ),
-    (
-        "fim-sse",
-        "POST",
-        "/v1/fim/completions",
-        {"model": "codestral-latest", "prompt": "def f(x):", "stream": True, "max_tokens": 8},
-    ),
-    ("embeddings", "POST", "/v1/embeddings", {"model": "mistral-embed", "input": ["one", "two"]}),
-    (
-        "ocr",
-        "POST",
-        "/v1/ocr",
-        {"model": "mistral-ocr-latest", "document": {"type": "image_url", "image_url": _png()}},
-    ),
-    ("models", "GET", "/v1/models", None),
-    ("model", "GET", "/v1/models/mistral-small-latest", None),
-    (
-        "error-400",
-        "POST",
-        "/v1/chat/completions",
-        {"model": "nope", "messages": [{"role": "user", "content": "Hi"}]},
-    ),
-    (
-        "error-422",
-        "POST",
-        "/v1/chat/completions",
-        {"model": "mistral-small-latest", "messages": [], "seed": 3},
-    ),
-]
-
-
-def send(
-    client: httpx.Client, method: str, path: str, body: dict[str, Any] | None
-) -> tuple[int, dict[str, str], bytes]:
-    response = client.request(method, path, json=body) if body is not None else client.request(method, path)
-    return response.status_code, dict(response.headers), response.content
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, dict[str, tuple[int, dict[str, str], bytes]]]]:
-    """Every interaction sent through a recorder in front of a synthetic upstream (20 ms between events)."""
-    folder = tmp_path_factory.mktemp("roundtrip") / "recordings"
-    with ServerThread(lambda: create_app(MockSettings(chunk_ms=20))) as upstream:
-        config = MockSettings(mode="record", upstream=upstream, recordings=folder)
-        with (
-            ServerThread(lambda: create_app(config)) as recorder,
-            httpx.Client(base_url=recorder, headers=HEADERS) as client,
-        ):
-            answers = {name: send(client, method, path, body) for name, method, path, body in INTERACTIONS}
-    yield folder, answers
+from testkit.scenarios import INTERACTIONS, RECORDING_HEADERS, RECORDING_KEY, send
+from testkit.secrets import assert_no_secrets
 
 
 def test_replay_with_the_upstream_gone_gives_identical_answers(recorded: Any) -> None:
@@ -138,7 +31,7 @@ def test_replay_with_the_upstream_gone_gives_identical_answers(recorded: Any) ->
     config = MockSettings(mode="replay", recordings=folder, speed=0)
     with (
         ServerThread(lambda: create_app(config)) as replayer,
-        httpx.Client(base_url=replayer, headers=HEADERS) as client,
+        httpx.Client(base_url=replayer, headers=RECORDING_HEADERS) as client,
     ):
         for name, method, path, body in INTERACTIONS:
             status, headers, content = send(client, method, path, body)
@@ -151,7 +44,7 @@ def test_replay_with_the_upstream_gone_gives_identical_answers(recorded: Any) ->
 
 def test_no_recording_holds_the_client_key(recorded: Any) -> None:
     folder, _ = recorded
-    assert assert_no_secrets(folder, KEY) > 0
+    assert assert_no_secrets(folder, RECORDING_KEY) > 0
 
 
 def test_statuses_cover_answers_and_errors(recorded: Any) -> None:
@@ -167,7 +60,7 @@ def _arrivals(url: str, body: dict[str, Any]) -> list[float]:
     """When each SSE event arrived, in milliseconds from sending the request."""
     arrivals = []
     started = time.monotonic()
-    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, headers=HEADERS) as response:
+    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, headers=RECORDING_HEADERS) as response:
         for line in response.iter_lines():
             if line.startswith("data: "):
                 arrivals.append((time.monotonic() - started) * 1000)
@@ -290,10 +183,10 @@ def test_compressed_bodies_are_stored_decoded(tmp_path: Path) -> None:
     with ServerThread(_gzip_upstream) as upstream:
         config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
-            response = httpx.get(f"{recorder}/v1/models", headers=HEADERS)
+            response = httpx.get(f"{recorder}/v1/models", headers=RECORDING_HEADERS)
     assert response.json()["note"] == "Comté ⚾"
     (saved,) = tmp_path.rglob("*.json")
-    assert_no_secrets(tmp_path, KEY)
+    assert_no_secrets(tmp_path, RECORDING_KEY)
     assert json.loads(saved.read_text())["response"]["body"]["note"] == "Comté ⚾"
     assert "Comté ⚾" in saved.read_text(encoding="utf-8"), "raw UTF-8, not escaped"
 
@@ -317,11 +210,11 @@ def test_brotli_bodies_are_stored_decoded(tmp_path: Path) -> None:
     with ServerThread(_brotli_upstream) as upstream:
         config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
-            response = httpx.get(f"{recorder}/v1/models", headers=HEADERS)
+            response = httpx.get(f"{recorder}/v1/models", headers=RECORDING_HEADERS)
     assert response.json()["note"] == "Comté ⚾ brotli"
     assert "content-encoding" not in response.headers, "the client gets the decoded body"
     (saved,) = tmp_path.rglob("*.json")
-    assert_no_secrets(tmp_path, KEY)
+    assert_no_secrets(tmp_path, RECORDING_KEY)
     data = json.loads(saved.read_text(encoding="utf-8"))
     assert data["response"]["body"] == {"object": "list", "data": [], "note": "Comté ⚾ brotli"}
     assert "content-encoding" not in {h.lower() for h in data["response"]["headers"]}
@@ -362,7 +255,7 @@ def test_the_recorder_streams_each_event_as_the_upstream_sends_it(tmp_path: Path
         with (
             ServerThread(lambda: create_app(config)) as recorder,
             httpx.stream(
-                "POST", f"{recorder}/v1/chat/completions", json={"stream": True}, headers=HEADERS
+                "POST", f"{recorder}/v1/chat/completions", json={"stream": True}, headers=RECORDING_HEADERS
             ) as response,
         ):
             events = []
@@ -373,7 +266,7 @@ def test_the_recorder_streams_each_event_as_the_upstream_sends_it(tmp_path: Path
     assert events == ['{"n":1}', '{"n":2}', "[DONE]"]
     assert gate.released_by_client is True, "event 1 reached the client only after the upstream sent event 2"
     (saved,) = tmp_path.rglob("*.json")
-    assert_no_secrets(tmp_path, KEY)
+    assert_no_secrets(tmp_path, RECORDING_KEY)
     recorded = json.loads(saved.read_text())["response"]["events"]
     assert [e["data"] for e in recorded] == [{"n": 1}, {"n": 2}, "[DONE]"]
     assert recorded[1]["at_ms"] >= recorded[0]["at_ms"], "each event keeps the moment it arrived"
@@ -388,7 +281,7 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
             response = httpx.post(
                 f"{recorder}/v1/chat/completions",
                 json={"stream": True},
-                headers={**HEADERS, "x-mock-fault": "status=503;latency_ms=1"},
+                headers={**RECORDING_HEADERS, "x-mock-fault": "status=503;latency_ms=1"},
             )
     assert response.status_code == 200, "the recorder applied the fault itself"
     assert gate.fault == "status=503;latency_ms=1"
@@ -400,11 +293,11 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
             response = httpx.post(
                 f"{recorder}/v1/chat/completions",
                 json=INTERACTIONS[0][3],
-                headers={**HEADERS, "x-mock-fault": "status=503"},
+                headers={**RECORDING_HEADERS, "x-mock-fault": "status=503"},
             )
     assert response.status_code == 503
     assert list((tmp_path / "faulted").rglob("*.json")) == []
-    assert_no_secrets(tmp_path, KEY)
+    assert_no_secrets(tmp_path, RECORDING_KEY)
 
 
 def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written(
@@ -422,7 +315,10 @@ def test_mistral_api_key_from_the_environment_goes_upstream_and_is_never_written
         with ServerThread(lambda: create_app(config)) as recorder:
             body = {"stream": True, "note": f"the key is {secret}"}
             assert (
-                httpx.post(f"{recorder}/v1/chat/completions", json=body, headers=HEADERS).status_code == 200
+                httpx.post(
+                    f"{recorder}/v1/chat/completions", json=body, headers=RECORDING_HEADERS
+                ).status_code
+                == 200
             )
     assert gate.authorization == f"Bearer {secret}", "the environment's key, not the client's, goes upstream"
-    assert assert_no_secrets(tmp_path, secret, KEY) > 0
+    assert assert_no_secrets(tmp_path, secret, RECORDING_KEY) > 0

@@ -21,8 +21,8 @@ from mockserver.recording.format import Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-from testkit.hardening_support import assert_no_secrets
-from testkit.shim_support import child_env
+from testkit.processes import child_env
+from testkit.secrets import assert_no_secrets
 
 UPSTREAM_KEY = "UPSTREAM-secret-key-4f9a8b7c6d"
 CLIENT_KEY = "CLIENT-secret-key-1e2d3c4b5a"

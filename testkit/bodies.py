@@ -1,4 +1,7 @@
-"""Hypothesis strategies for request bodies that look like the real thing and then go wrong.
+"""Request bodies that go wrong: hypothesis strategies built on the real schemas, and malformed bodies.
+
+The strategies (``MISTRAL_BODIES``, ``OPENAI_BODIES``) make bodies that look like the real thing and then go
+wrong.
 
 Random bytes are refused at the first step (JSON parsing) and never reach the code that could fail later;
 these bodies are built around the real schemas instead (Mistral's chat, FIM, embeddings and OCR requests,
@@ -6,6 +9,9 @@ OpenAI's chat, completions and embeddings requests). Two thirds are "clean": eve
 and in range, so they get past validation and exercise the semantic checks and the synthetic generators
 (tool schemas and structured outputs with broken keywords included). The rest are "dirty": at every
 level a field may hold any JSON value, an out-of-range number, or sit beside unknown keys.
+
+``BODIES`` are bodies no endpoint accepts (broken JSON, non-objects, 100,000 levels of nesting, invalid
+UTF-8, wrong content types), each with the status and error Mistral answers it with.
 """
 
 from typing import Any
@@ -388,3 +394,31 @@ OPENAI_BODIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "/v1/completions": _both("openai_completions"),
     "/v1/embeddings": _both("openai_embeddings"),
 }
+
+
+# --- bodies no endpoint accepts, and what Mistral answers them -----------------------------------------
+
+NESTED_ARRAY = b"[" * 100_000 + b"]" * 100_000
+NESTED_OBJECT = b'{"model": "mistral-small-latest", "metadata": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001
+LONE_SURROGATE = b'{"model": "mistral-small-latest", "messages": [{"role": "user", "content": "\\ud800"}]}'
+PARSE = "There was an error parsing the body"
+# (name, body, content type, status, the 422's error type or the 400's message)
+BODIES: list[tuple[str, bytes, str | None, int, str]] = [
+    ("invalid-json", b'{"model": ', "application/json", 422, "json_invalid"),
+    ("trailing-garbage", b'{"model": "x"} }', "application/json", 422, "json_invalid"),
+    ("array", b"[1, 2, 3]", "application/json", 422, "model_type"),
+    ("string", b'"hello"', "application/json", 422, "model_type"),
+    ("number", b"42", "application/json", 422, "model_type"),
+    ("null", b"null", "application/json", 422, "model_type"),
+    ("empty", b"", "application/json", 422, "missing"),
+    ("nested-arrays-100k", NESTED_ARRAY, "application/json", 400, PARSE),
+    ("nested-objects-100k", NESTED_OBJECT, "application/json", 400, PARSE),
+    ("invalid-utf8", b'{"model": "\xff\xfe\xfd"}', "application/json", 400, PARSE),
+    ("lone-surrogate", LONE_SURROGATE, "application/json", 400, PARSE),
+    ("huge-integer", b'{"model": "x", "max_tokens": ' + b"9" * 5000 + b"}", "application/json", 400, PARSE),
+    ("infinity", b'{"model": 1e999}', "application/json", 422, "string_type"),
+    ("text-plain", b'{"model": "x"}', "text/plain", 422, "model_type"),
+    ("form", b"model=x&prompt=y", "application/x-www-form-urlencoded", 422, "model_type"),
+    ("multipart", b"--b\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b", 422, "model_type"),
+    ("no-content-type-not-json", b"model=x", None, 422, "json_invalid"),
+]  # fmt: skip
