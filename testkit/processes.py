@@ -29,12 +29,17 @@ def free_port() -> int:
 
 
 def child_env(**changes: str | None) -> dict[str, str]:
-    """The environment for a child server: this one without any Mistral or shim setting, plus ``changes``."""
+    """The environment for a child server: this one without any Mistral or shim setting, plus ``changes``.
+
+    This checkout comes first on the import path: a console script (``mistral-shim``) or a script run by its
+    path imports the installed packages otherwise, which an editable install may take from another checkout.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("MISTRAL_", "SHIM_")) and k not in ("MOCK_PORT", "SHIM_PORT")
     }
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     env.update({k: v for k, v in changes.items() if v is not None})
     return env
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from testkit.paths import ROOT
+from testkit.processes import child_env
 from testkit.readme import README_END, README_START, readme_summary
 
 
@@ -13,6 +14,7 @@ def test_readme_translation_tables_match_the_code() -> None:
     result = subprocess.run(
         [sys.executable, "scripts/migration_table.py", "--check"],
         cwd=ROOT,
+        env=child_env(),  # the script imports this checkout's shim, not the installed one
         capture_output=True,
         text=True,
         check=False,
