@@ -1,5 +1,6 @@
 """Mistral's side of the wire, canned: the requests tests send, and answers, stream chunks and SSE framing as
-api.mistral.ai sends them, for the fake upstream (``testkit.upstream``) to send byte for byte.
+api.mistral.ai sends them, for the fake upstream (``testkit.upstream``) to send byte for byte; and, at the
+end, an answer and a chunk as OpenAI sends them.
 
 Two families of values: ``CHAT`` and ``MISTRAL_ANSWER`` (a small request and its plain answer) for the
 server and hardening tests, and ``MODEL``, ``USER``, the tools and the stream shapes of the failure catalogue
@@ -161,3 +162,27 @@ TOOL_STREAMS = {
     ],
 }
 """Tool-call deltas as other servers (and Mistral, in places) fragment them; the synthetic mock sends none."""
+
+# --- OpenAI's side: what a client of the shim must be answered ----------
+
+OPENAI_ANSWER: dict[str, Any] = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "mistral-small-latest",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hello.", "refusal": None},
+            "finish_reason": "stop",
+            "logprobs": None,
+        }
+    ],
+}
+OPENAI_CHUNK: dict[str, Any] = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion.chunk",
+    "created": 1,
+    "model": "mistral-small-latest",
+    "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}],
+}
