@@ -1,7 +1,7 @@
 """Every kind of body the mock sends, validated against the response schemas of Mistral's OpenAPI spec.
 
 The oracle forgives exactly the spec's two known defects (closed objects that real responses extend, and
-``data`` wrongly required on chat responses); see ``tests/spec.py``.
+``data`` wrongly required on chat responses); see ``testkit/spec.py``.
 """
 
 import base64

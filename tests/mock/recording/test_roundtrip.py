@@ -286,7 +286,7 @@ def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path
     assert response.status_code == 200, "the recorder applied the fault itself"
     assert gate.fault == "status=503;latency_ms=1"
     # Against a synthetic upstream, the fault is the upstream's to apply; a forced answer is not Mistral's,
-    # so it is not saved (tests/test_recording_faults.py).
+    # so it is not saved (tests/mock/recording/test_faults.py).
     with ServerThread(lambda: create_app(MockSettings())) as upstream:
         config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path / "faulted")
         with ServerThread(lambda: create_app(config)) as recorder:
