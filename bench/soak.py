@@ -19,7 +19,7 @@ built before measuring starts. Then:
     .venv/bin/python -m bench.soak                      # 10,000 requests at concurrency 200
     .venv/bin/python -m bench.soak --requests 1000 --concurrency 50 --json out.json
 
-Prints a summary and exits 1 when any check fails. ``tests/test_load_smoke.py`` runs a short version of
+Prints a summary and exits 1 when any check fails. ``tests/system/test_load_smoke.py`` runs a short version of
 the same code in ``make test``.
 """
 

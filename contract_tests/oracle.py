@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx2 as httpx
 
-from tests.spec import mistral_response_validator, openai_wire_validator, shared_dir
+from testkit.paths import shared_dir
+from testkit.spec import mistral_response_validator, openai_wire_validator
 
 Validator = Callable[[Any], list[str]]
 

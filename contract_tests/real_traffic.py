@@ -43,7 +43,7 @@ from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
-from tests.spec import shared_dir
+from testkit.paths import shared_dir
 
 KEY = "real-traffic-key"
 REAL_TRAFFIC = "real-traffic"

@@ -11,14 +11,14 @@ SDK's own retries work with and without the shim; the tests count the attempts i
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 
 import httpx2 as httpx
 import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from contract_tests.conftest import TIMEOUT, Breaks
+from contract_tests.conftest import TIMEOUT, Attempts, Breaks
 from contract_tests.oracle import Oracle
 from contract_tests.targets import Target
 
@@ -31,45 +31,6 @@ def probe(label: str) -> list[dict[str, str]]:
     """A conversation of its own for each fault: ``shim+record`` saves what a faulted request got back, and
     a fault's answer must never be what an ordinary request with the same body is replayed."""
     return [{"role": "user", "content": f"Fault probe: {label}."}]
-
-
-class Attempts:
-    """The requests a client sent, as the SDK numbered them in ``x-stainless-retry-count``."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def hook(self, request: httpx.Request) -> None:
-        self.seen.append(request.headers.get("x-stainless-retry-count", "?"))
-
-    async def ahook(self, request: httpx.Request) -> None:
-        self.hook(request)
-
-
-@pytest.fixture
-def attempts() -> Attempts:
-    return Attempts()
-
-
-@pytest.fixture
-def retrying(target: Target, oracle: Oracle, attempts: Attempts) -> Iterator[OpenAI]:
-    """The sync client as the SDK ships it, retrying twice, with every attempt counted."""
-    http = httpx.Client(
-        transport=oracle.transport(), timeout=TIMEOUT, event_hooks={"request": [attempts.hook]}
-    )
-    with OpenAI(base_url=target.base_url, api_key=target.api_key, max_retries=2, http_client=http) as made:
-        yield made
-
-
-@pytest.fixture
-async def aretrying(target: Target, oracle: Oracle, attempts: Attempts) -> AsyncIterator[AsyncOpenAI]:
-    http = httpx.AsyncClient(
-        transport=oracle.async_transport(), timeout=TIMEOUT, event_hooks={"request": [attempts.ahook]}
-    )
-    async with AsyncOpenAI(
-        base_url=target.base_url, api_key=target.api_key, max_retries=2, http_client=http
-    ) as made:
-        yield made
 
 
 # --- 400: a request Mistral refuses ---------------------------------------------------------------------

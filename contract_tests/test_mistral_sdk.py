@@ -17,7 +17,7 @@ import io
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -28,10 +28,9 @@ from mistralai.client import errors as mistral_errors
 from mistralai.client.utils import BackoffStrategy, RetryConfig
 
 from contract_tests.conftest import TIMEOUT
-from contract_tests.mistral_scenarios import WEATHER
 from contract_tests.oracle import Oracle
-from contract_tests.targets import KEY, Target
-from tests.hardening_support import mock_process
+from contract_tests.targets import Target
+from testkit.scenarios import WEATHER
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
 
@@ -41,21 +40,6 @@ HELLO = [{"role": "user", "content": "Say hello."}]
 ASK = [{"role": "user", "content": "What's the weather in Paris?"}]
 MISTRAL_ID = re.compile(r"^[0-9a-f]{32}$")
 TOOL_CALL_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
-
-
-@pytest.fixture
-def sdk(target: Target, oracle: Oracle) -> Iterator[Mistral]:
-    """``Mistral(api_key=..., server_url=...)`` as its docs say, on the oracle's transport."""
-    http = httpx.Client(transport=oracle.transport(), timeout=TIMEOUT, follow_redirects=True)
-    with Mistral(api_key=target.api_key, server_url=target.mistral_url, client=http) as made:
-        yield made
-
-
-@pytest.fixture
-async def async_sdk(target: Target, oracle: Oracle) -> AsyncIterator[Mistral]:
-    http = httpx.AsyncClient(transport=oracle.async_transport(), timeout=TIMEOUT, follow_redirects=True)
-    async with Mistral(api_key=target.api_key, server_url=target.mistral_url, async_client=http) as made:
-        yield made
 
 
 def _stream_text(events: list[Any]) -> str:
@@ -263,24 +247,6 @@ def test_the_sdks_retries_honour_retry_after(
 
 
 # --- `mistral-mock serve`, as a user starts it ----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m mockserver serve`` in its own process on a free loopback port; stopped at the end."""
-    with mock_process(["--api-key", KEY], tmp_path_factory.mktemp("served")) as mock:
-        yield mock.url
-
-
-@pytest.fixture
-def served_sdk(served: str) -> Iterator[Mistral]:
-    judge = Oracle(openai_protocol=False)
-    http = httpx.Client(transport=judge.transport(), timeout=TIMEOUT)
-    with Mistral(api_key=KEY, server_url=served, client=http) as made:
-        yield made
-    problems = judge.reset().problems
-    if problems:
-        pytest.fail("answers Mistral's spec refuses:\n" + "\n".join(problems[:20]), pytrace=False)
 
 
 @pytest.mark.feature("Mistral SDK", "mistral-mock serve (its own process)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2 as httpx
@@ -24,8 +23,6 @@ from mistralai.client import errors as mistral_errors
 from pypdf import PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
-from contract_tests.conftest import TIMEOUT
-from contract_tests.oracle import Oracle
 from contract_tests.targets import Target
 
 MODEL = "mistral-ocr-latest"
@@ -61,28 +58,6 @@ PDF_URL = "data:application/pdf;base64," + base64.b64encode(PDF).decode()
 INLINE: dict[str, Any] = {"type": "document_url", "document_url": PDF_URL, "document_name": "report.pdf"}
 
 
-@pytest.fixture
-def http(raw: httpx.Client) -> httpx.Client:
-    """Plain httpx at the target's root with its bearer, as a script calling OCR would be written; the
-    oracle judges its answers with Mistral's spec on every target (the shim passes OCR through)."""
-    return raw
-
-
-@pytest.fixture
-def sdk(target: Target, oracle: Oracle) -> Iterator[Mistral]:
-    """Mistral's SDK with ``server_url`` at the target's root: the shim, or Mistral (the mock) itself."""
-    http = httpx.Client(transport=oracle.transport(), timeout=TIMEOUT, follow_redirects=True)
-    with Mistral(api_key=target.api_key, server_url=target.root_url, client=http) as made:
-        yield made
-
-
-@pytest.fixture
-async def async_sdk(target: Target, oracle: Oracle) -> AsyncIterator[Mistral]:
-    http = httpx.AsyncClient(transport=oracle.async_transport(), timeout=TIMEOUT, follow_redirects=True)
-    async with Mistral(api_key=target.api_key, server_url=target.root_url, async_client=http) as made:
-        yield made
-
-
 def _assert_pages(body: dict[str, Any]) -> None:
     """Both pages, in order, each with its own line of text, and the usage Mistral bills on."""
     assert str(body["model"]).startswith("mistral-ocr")
@@ -95,8 +70,8 @@ def _assert_pages(body: dict[str, Any]) -> None:
 
 
 @pytest.mark.feature("OCR", "inline PDF (data: URL) with httpx")
-def test_inline_pdf_with_httpx(http: httpx.Client, target: Target) -> None:
-    response = http.post("/v1/ocr", json={"model": MODEL, "document": INLINE})
+def test_inline_pdf_with_httpx(ocr_http: httpx.Client, target: Target) -> None:
+    response = ocr_http.post("/v1/ocr", json={"model": MODEL, "document": INLINE})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     _assert_pages(response.json())
@@ -106,9 +81,9 @@ def test_inline_pdf_with_httpx(http: httpx.Client, target: Target) -> None:
 
 @pytest.mark.feature("OCR", "inline PDF (data: URL) with httpx")
 @pytest.mark.targets("shim+mock", "shim+replay", "live")
-def test_inline_pdf_through_the_mistral_prefix(http: httpx.Client) -> None:
+def test_inline_pdf_through_the_mistral_prefix(ocr_http: httpx.Client) -> None:
     """``/mistral/v1/ocr`` is the same pass-through as ``/v1/ocr``: every Mistral route is reachable there."""
-    response = http.post("/mistral/v1/ocr", json={"model": MODEL, "document": INLINE, "pages": [1]})
+    response = ocr_http.post("/mistral/v1/ocr", json={"model": MODEL, "document": INLINE, "pages": [1]})
     assert response.status_code == 200, response.text
     body = response.json()
     assert [page["index"] for page in body["pages"]] == [1]
@@ -117,8 +92,8 @@ def test_inline_pdf_through_the_mistral_prefix(http: httpx.Client) -> None:
 
 
 @pytest.mark.feature("OCR", "remote document_url")
-def test_remote_document_url_with_httpx(http: httpx.Client) -> None:
-    response = http.post(
+def test_remote_document_url_with_httpx(ocr_http: httpx.Client) -> None:
+    response = ocr_http.post(
         "/v1/ocr", json={"model": MODEL, "document": {"type": "document_url", "document_url": REMOTE_PDF}}
     )
     assert response.status_code == 200, response.text
@@ -128,9 +103,9 @@ def test_remote_document_url_with_httpx(http: httpx.Client) -> None:
 
 
 @pytest.mark.feature("OCR", "errors pass through in Mistral's shape")
-def test_an_ocr_error_comes_back_as_mistral_sent_it(http: httpx.Client) -> None:
+def test_an_ocr_error_comes_back_as_mistral_sent_it(ocr_http: httpx.Client) -> None:
     """No translation on the pass-through: Mistral's 422 body, unchanged, on every target."""
-    response = http.post("/v1/ocr", json={"document": INLINE})
+    response = ocr_http.post("/v1/ocr", json={"document": INLINE})
     assert response.status_code == 422
     body = response.json()
     assert body["object"] == "error"
@@ -140,30 +115,30 @@ def test_an_ocr_error_comes_back_as_mistral_sent_it(http: httpx.Client) -> None:
 
 
 @pytest.mark.feature("OCR", "mistralai SDK at the target's root")
-def test_inline_pdf_with_the_mistral_sdk(sdk: Mistral) -> None:
-    answer = sdk.ocr.process(model=MODEL, document=INLINE)  # type: ignore[arg-type]
+def test_inline_pdf_with_the_mistral_sdk(ocr_sdk: Mistral) -> None:
+    answer = ocr_sdk.ocr.process(model=MODEL, document=INLINE)  # type: ignore[arg-type]
     _assert_pages(answer.model_dump(mode="json"))
 
 
 @pytest.mark.feature("OCR", "mistralai SDK at the target's root")
-async def test_inline_pdf_with_the_mistral_sdk_async(async_sdk: Mistral) -> None:
-    answer = await async_sdk.ocr.process_async(model=MODEL, document=INLINE, pages=[0])  # type: ignore[arg-type]
+async def test_inline_pdf_with_the_mistral_sdk_async(async_ocr_sdk: Mistral) -> None:
+    answer = await async_ocr_sdk.ocr.process_async(model=MODEL, document=INLINE, pages=[0])  # type: ignore[arg-type]
     assert [page.index for page in answer.pages] == [0]
     assert PAGES[0] in answer.pages[0].markdown
     assert answer.usage_info.pages_processed == 1
 
 
 @pytest.mark.feature("OCR", "mistralai SDK at the target's root")
-def test_remote_document_url_with_the_mistral_sdk(sdk: Mistral) -> None:
-    answer = sdk.ocr.process(model=MODEL, document={"type": "document_url", "document_url": REMOTE_PDF})
+def test_remote_document_url_with_the_mistral_sdk(ocr_sdk: Mistral) -> None:
+    answer = ocr_sdk.ocr.process(model=MODEL, document={"type": "document_url", "document_url": REMOTE_PDF})
     assert answer.pages
     assert answer.usage_info.pages_processed == len(answer.pages)
 
 
 @pytest.mark.feature("OCR", "errors pass through in Mistral's shape")
-def test_an_ocr_error_reaches_the_mistral_sdk(sdk: Mistral) -> None:
+def test_an_ocr_error_reaches_the_mistral_sdk(ocr_sdk: Mistral) -> None:
     """A bad page selection is Mistral's 400; the SDK raises its own error with Mistral's body."""
     with pytest.raises(mistral_errors.SDKError) as raised:
-        sdk.ocr.process(model=MODEL, document=INLINE, pages="first")  # type: ignore[arg-type]
+        ocr_sdk.ocr.process(model=MODEL, document=INLINE, pages="first")  # type: ignore[arg-type]
     assert raised.value.status_code == 400
     assert "first" in raised.value.body

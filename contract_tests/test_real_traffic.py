@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,8 @@ import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from contract_tests import reverse
-from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
-from contract_tests.real_traffic import KEY, Case, Layers, corpus_root, import_vcr, load_cases, sources
-from tests.spec import require_shared
+from contract_tests.real_traffic import KEY, Case, Layers, corpus_root, load_cases, sources
 
 TIMEOUT = 60.0
 # The openai types expect string content: where an answer keeps Mistral keys (a thinking model's
@@ -76,30 +73,6 @@ def _params() -> list[Any]:
         pytest.param(case, id=case.id, marks=pytest.mark.feature("Real traffic", _feature(case)))
         for case in cases
     ]
-
-
-@pytest.fixture(scope="module")
-def layers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layers]:
-    """The corpus imported by the command line, served layer by layer (see ``real_traffic``)."""
-    skip_unless_selected(request.config, "shim+replay")
-    root = require_shared() / "real-traffic"
-    work = tmp_path_factory.mktemp("real-traffic")
-    given = sources(root, work / "answers")
-    summary = import_vcr([source.cassette for source in given], work / "imported")
-    assert summary.splitlines()[-1].endswith(f"from {len(given)} cassettes, 0 failed"), summary
-    served = Layers(work / "imported", load_cases(given), work)
-    yield served
-    served.close()
-
-
-@pytest.fixture
-def oracle() -> Iterator[Oracle]:
-    """OpenAI's spec applied to every answer the shim sends in this test."""
-    judge = Oracle(openai_protocol=True)
-    yield judge
-    problems = judge.reset().problems
-    if problems:
-        pytest.fail("answers OpenAI's spec refuses:\n" + "\n".join(problems[:20]), pytrace=False)
 
 
 def _client(url: str, oracle: Oracle) -> openai.OpenAI:
@@ -220,12 +193,14 @@ def _replay_ocr(shim: str, case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", _params())
-def test_recorded_interaction_replays_through_the_shim(case: Case, layers: Layers, oracle: Oracle) -> None:
+def test_recorded_interaction_replays_through_the_shim(
+    case: Case, layers: Layers, openai_oracle: Oracle
+) -> None:
     shim, _ = layers.urls(case.layer)
     if case.endpoint == "OCR":
         _replay_ocr(shim, case)
         return
-    with _client(shim, oracle) as client:
+    with _client(shim, openai_oracle) as client:
         if case.endpoint == "chat":
             _replay_chat(client, case)
         elif case.endpoint == "embeddings":

@@ -10,7 +10,7 @@ requests (alone or within the whole suite), on loopback only. Every answer must
   both specs document only their success and validation statuses);
 - carry the media type the spec documents for that answer (JSON, or an event stream for a stream);
 - have a body the spec's schema accepts: success bodies and every stream event through the suite's spec
-  oracle (``contract_tests/oracle.py``, which forgives Mistral's spec only what ``tests/spec.py`` lists),
+  oracle (``contract_tests/oracle.py``, which forgives Mistral's spec only what ``testkit/spec.py`` lists),
   OpenAI errors as ``ErrorResponse``, Mistral's 422 as its ``HTTPValidationError``, and Mistral's other
   errors as its error envelope (an object with a message).
 
@@ -32,7 +32,6 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -44,9 +43,11 @@ from schemathesis import GenerationMode
 
 from contract_tests.columns import skip_unless_selected
 from contract_tests.oracle import Oracle
-from contract_tests.targets import Servers, Target
-from tests.hardening_support import mock_process
-from tests.spec import mistral_response_validator, mistral_spec, openai_spec
+from contract_tests.targets import Target
+from testkit.spec import mistral_response_validator, mistral_spec, openai_spec
+
+# The same generated requests whichever tests were selected (``pinned_constants``, in conftest.py).
+pytestmark = pytest.mark.usefixtures("pinned_constants")
 
 EXAMPLES = 100
 """Examples per operation, positive and negative together (hypothesis stops earlier on a small space)."""
@@ -303,42 +304,7 @@ def _run(
     return tally
 
 
-@pytest.fixture(autouse=True)
-def _pinned_constants(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No literals of the project's own modules among the generated values.
-
-    Hypothesis draws about 5% of its values from the literals of the local modules imported so far, and
-    which modules are imported depends on which tests were selected: the same seed then sends other
-    requests. Without that pool (an internal of hypothesis; left alone if it moves), a run is the same
-    alone or among the whole suite.
-    """
-    from hypothesis.internal.conjecture import providers
-
-    if not all(hasattr(providers, name) for name in ("_get_local_constants", "CONSTANTS_CACHE", "Constants")):
-        yield
-        return
-    empty = providers.Constants()
-    monkeypatch.setattr(providers, "_get_local_constants", lambda: empty)
-    providers.CONSTANTS_CACHE.cache.clear()
-    yield
-    providers.CONSTANTS_CACHE.cache.clear()
-
-
 # --- the tests -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mock(request: pytest.FixtureRequest, servers: Servers) -> Target:
-    """The synthetic mock alone (the suite's ``mock`` target)."""
-    skip_unless_selected(request.config, "mock")
-    return servers.get("mock")
-
-
-@pytest.fixture
-def shim(request: pytest.FixtureRequest, servers: Servers) -> Target:
-    """The shim in front of the synthetic mock (the suite's ``shim+mock`` target)."""
-    skip_unless_selected(request.config, "shim+mock")
-    return servers.get("shim+mock")
 
 
 def _operations(operations: tuple[Operation, ...], prefix: str) -> list[Any]:
@@ -361,10 +327,12 @@ def _report(request: pytest.FixtureRequest, tally: Tally, started_at: float) -> 
 @pytest.mark.column("mock")
 @pytest.mark.parametrize("operation", _operations(MOCK_OPERATIONS, "mock"))
 def test_mock_answers_generated_requests_as_mistrals_spec_says(
-    operation: Operation, mock: Target, request: pytest.FixtureRequest
+    operation: Operation, mock_target: Target, request: pytest.FixtureRequest
 ) -> None:
     started_at = time.perf_counter()
-    tally = _run(_mistral_schema(), mistral_spec(), operation, mock, mock.root_url, openai_protocol=False)
+    tally = _run(
+        _mistral_schema(), mistral_spec(), operation, mock_target, mock_target.root_url, openai_protocol=False
+    )
     _report(request, tally, started_at)
     assert tally.examples >= 20, "generation collapsed: too few requests were sent"
 
@@ -372,10 +340,12 @@ def test_mock_answers_generated_requests_as_mistrals_spec_says(
 @pytest.mark.column("shim+mock")
 @pytest.mark.parametrize("operation", _operations(SHIM_OPERATIONS, "shim"))
 def test_shim_answers_generated_requests_as_openais_spec_says(
-    operation: Operation, shim: Target, request: pytest.FixtureRequest
+    operation: Operation, shim_target: Target, request: pytest.FixtureRequest
 ) -> None:
     started_at = time.perf_counter()
-    tally = _run(_openai_schema(), openai_spec(), operation, shim, shim.base_url, openai_protocol=True)
+    tally = _run(
+        _openai_schema(), openai_spec(), operation, shim_target, shim_target.base_url, openai_protocol=True
+    )
     _report(request, tally, started_at)
     assert tally.examples >= 20, "generation collapsed: too few requests were sent"
 
@@ -390,7 +360,9 @@ def _on_row(path: str) -> Any:
 @pytest.mark.parametrize(
     "path", [_on_row("/chat/completions"), _on_row("/completions"), _on_row("/embeddings")]
 )
-def test_shim_answers_an_unknown_field_whose_name_has_a_control_character(path: str, shim: Target) -> None:
+def test_shim_answers_an_unknown_field_whose_name_has_a_control_character(
+    path: str, shim_target: Target
+) -> None:
     """Found by schemathesis (``{"\\u001f": null, ...}``): the shim must drop the field and still answer."""
     body: dict[str, Any] = {"model": "mistral-small-latest", "\x1f": None}
     if path == "/chat/completions":
@@ -401,7 +373,9 @@ def test_shim_answers_an_unknown_field_whose_name_has_a_control_character(path: 
         body |= {"model": "mistral-embed", "input": "Hello"}
     with httpx.Client(timeout=TIMEOUT) as http:
         answer = http.post(
-            f"{shim.base_url}{path}", json=body, headers={"Authorization": f"Bearer {shim.api_key}"}
+            f"{shim_target.base_url}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {shim_target.api_key}"},
         )
     assert answer.status_code == 200
     assert "\x1f" not in answer.headers.get("x-shim-dropped-params", "")
@@ -410,22 +384,14 @@ def test_shim_answers_an_unknown_field_whose_name_has_a_control_character(path: 
 @pytest.mark.column("shim+mock")
 @pytest.mark.feature("Property-based", "shim: chat completions")
 @pytest.mark.parametrize("kind", [[], {}], ids=["list", "object"])
-def test_shim_refuses_a_content_part_whose_type_is_not_a_string(kind: Any, shim: Target) -> None:
+def test_shim_refuses_a_content_part_whose_type_is_not_a_string(kind: Any, shim_target: Target) -> None:
     """Found by schemathesis (``{"role": "system", "content": [{"type": []}]}``): a 4xx, not a 500."""
     body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": [{"type": kind}]}]}
     with httpx.Client(timeout=TIMEOUT) as http:
-        auth = {"Authorization": f"Bearer {shim.api_key}"}
-        answer = http.post(f"{shim.base_url}/chat/completions", json=body, headers=auth)
+        auth = {"Authorization": f"Bearer {shim_target.api_key}"}
+        answer = http.post(f"{shim_target.base_url}/chat/completions", json=body, headers=auth)
     assert answer.status_code == 400, answer.text
     assert "messages" in answer.json()["error"]["message"]
-
-
-@pytest.fixture
-def lone_mock(tmp_path: Path) -> Iterator[str]:
-    """A synthetic mock in its own process (``mistral-mock serve``), stopped after the test: a request
-    that makes it work for minutes must not slow every other test of the session."""
-    with mock_process(["--api-key", "KEY"], tmp_path) as mock:
-        yield mock.url
 
 
 @pytest.mark.column("mock")

@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-from aiohttp import web
 from openai import AsyncOpenAI, OpenAI
 
-from contract_tests import matrix
 from contract_tests.matrix import OTHER, Cell, Matrix
 from contract_tests.oracle import Oracle
-from mockserver.serving import ServerThread
-from tests.spec import require_shared
+from testkit.paths import require_shared
+from testkit.readme import README_END, README_START
+from testkit.wire import OPENAI_ANSWER, OPENAI_CHUNK
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.column(OTHER)
@@ -38,27 +36,6 @@ ORACLE = pytest.mark.feature("Suite self-checks", "spec oracle refuses what the 
 BREAKS = pytest.mark.feature("Suite self-checks", "breaks fixture holds its claims")
 MATRIX = pytest.mark.feature("Suite self-checks", "matrix renders every outcome")
 
-OPENAI_ANSWER: dict[str, Any] = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "mistral-small-latest",
-    "choices": [
-        {
-            "index": 0,
-            "message": {"role": "assistant", "content": "Hello.", "refusal": None},
-            "finish_reason": "stop",
-            "logprobs": None,
-        }
-    ],
-}
-OPENAI_CHUNK: dict[str, Any] = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion.chunk",
-    "created": 1,
-    "model": "mistral-small-latest",
-    "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}],
-}
 MISTRAL_ANSWER: dict[str, Any] = {
     "id": "0123456789abcdef0123456789abcdef",
     "object": "chat.completion",
@@ -230,29 +207,6 @@ def test_what_the_shim_passes_through_is_judged_as_mistrals(path: str) -> None:
     assert _judge(True, mistral_error, path=path, status=400) == (0, [])
 
 
-def _chat_server(answer: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Iterator[str]:
-    """A loopback server whose chat completions route answers with ``answer``."""
-
-    def make() -> web.Application:
-        app = web.Application()
-        app.router.add_post(CHAT, answer)
-        return app
-
-    with ServerThread(make) as url:
-        yield url
-
-
-@pytest.fixture
-def lenient_server() -> Iterator[str]:
-    """A server answering a chat completion the openai SDK parses happily but OpenAI's spec refuses."""
-    body = {**OPENAI_ANSWER, "choices": [{**OPENAI_ANSWER["choices"][0], "finish_reason": "model_length"}]}
-
-    async def answer(request: web.Request) -> web.Response:
-        return web.json_response(body)
-
-    yield from _chat_server(answer)
-
-
 @ORACLE
 def test_the_clients_transport_hands_what_it_read_to_the_oracle(lenient_server: str) -> None:
     """End to end: the SDK accepts the answer (it does not validate), the oracle on its transport does not."""
@@ -265,26 +219,6 @@ def test_the_clients_transport_hands_what_it_read_to_the_oracle(lenient_server: 
     verdict = oracle.reset()
     assert verdict.judged == 1
     assert len(verdict.problems) == 1 and "'model_length' is not one of" in verdict.problems[0]
-
-
-@pytest.fixture
-def lenient_stream() -> Iterator[str]:
-    """A server streaming three chunks, the last ending with a finish_reason OpenAI's spec refuses."""
-    chunks = [
-        {**OPENAI_CHUNK, "choices": [{**OPENAI_CHUNK["choices"][0], "finish_reason": reason}]}
-        for reason in (None, None, "model_length")
-    ]
-
-    async def answer(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        for chunk in chunks:
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
-        return response
-
-    yield from _chat_server(answer)
 
 
 def _stream_verdict(verdict: Any) -> None:
@@ -321,81 +255,6 @@ async def test_the_oracle_judges_each_event_of_an_async_stream(lenient_stream: s
 
 
 # --- inner runs: breaks, targets, matrix ----------------------------------------------------------------
-
-DEMO = """
-import pytest
-
-
-@pytest.mark.feature("Demo", "works")
-def test_works(target):
-    assert target.base_url.endswith("/v1")
-
-
-@pytest.mark.feature("Demo", "breaks as claimed")
-def test_breaks_as_claimed(breaks, target):
-    with breaks(ValueError, "raises ValueError without the shim"):
-        if not target.via_shim:
-            raise ValueError("no shim")
-
-
-@pytest.mark.feature("Demo", "claims a breakage that does not happen")
-def test_claims_a_breakage_that_does_not_happen(breaks):
-    with breaks(ValueError, "never happens"):
-        pass
-
-
-@pytest.mark.feature("Demo", "breaks behind the shim too")
-def test_breaks_behind_the_shim(breaks):
-    with breaks(ValueError, "always raises"):
-        raise ValueError("everywhere")
-
-
-@pytest.mark.feature("Demo", "notes a silent breakage")
-def test_notes_a_silent_breakage(breaks):
-    breaks.note("wrong result, no error")
-
-
-@pytest.mark.feature("Demo", "only on mock")
-@pytest.mark.targets("mock")
-def test_only_on_mock(target):
-    assert target.name == "mock"
-
-
-@pytest.mark.feature("Demo", "skipped")
-def test_skipped(target):
-    pytest.skip("nothing to see here")
-
-
-@pytest.mark.feature("Demo", "known gap")
-@pytest.mark.xfail(strict=True, reason="a documented gap")
-def test_known_gap(target):
-    assert False
-
-
-@pytest.mark.feature("Demo", "gap closed")
-@pytest.mark.xfail(strict=True, reason="a gap that closed")
-def test_gap_closed(target):
-    pass
-
-
-@pytest.mark.feature("Demo", "no target")
-@pytest.mark.column("elsewhere")
-def test_without_a_target():
-    pass
-"""
-
-
-@pytest.fixture
-def demo(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A directory with the contract suite's conftest as a plugin and a demo suite to run through it."""
-    pytester.makeconftest('pytest_plugins = ["contract_tests.conftest"]\n')
-    pytester.makeini(
-        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        "filterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
-    )
-    folder = pytester.mkdir("contract_tests_demo")  # the matrix counts items under a contract_tests* folder
-    (folder / "test_demo.py").write_text(DEMO, encoding="utf-8")
-    return pytester
 
 
 def _outcomes(recorder: pytest.HookRecorder) -> dict[str, str]:
@@ -481,7 +340,7 @@ def test_an_answer_the_oracle_refuses_fails_the_test(demo: pytest.Pytester) -> N
 @MATRIX
 def test_the_matrix_renders_every_outcome(demo: pytest.Pytester, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# Demo\n\n{matrix.README_START}\n{matrix.README_END}\n", encoding="utf-8")
+    readme.write_text(f"# Demo\n\n{README_START}\n{README_END}\n", encoding="utf-8")
     written = tmp_path / "MATRIX.md"
     result = demo.runpytest(
         "--target=mock,shim+mock", f"--matrix-file={written}", f"--matrix-readme={readme}"

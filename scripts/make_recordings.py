@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from mistralai.client import Mistral, errors  # noqa: E402
 
-from contract_tests.mistral_scenarios import scenarios  # noqa: E402
 from mockserver.app import create_app  # noqa: E402
 from mockserver.serving import ServerThread  # noqa: E402
 from mockserver.settings import MockSettings  # noqa: E402
+from testkit.scenarios import scenarios  # noqa: E402
 
 
 def record(out: Path, upstream: str, key: str) -> int:

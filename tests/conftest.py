@@ -12,9 +12,7 @@ from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
-
-KEY = "test-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
+from testkit.auth import AUTH, KEY
 
 
 @pytest.fixture(scope="session")

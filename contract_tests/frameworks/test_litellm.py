@@ -10,7 +10,7 @@ oracle's clients (with LiteLLM's client cache emptied, so no test reuses another
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx2 as httpx
@@ -38,7 +38,8 @@ litellm = import_offline("litellm", EXTRA)
 
 pytestmark = [
     pytest.mark.targets("shim+mock", "shim+replay", "live"),
-    pytest.mark.usefixtures("offline"),
+    # LiteLLM's client cache emptied around each test, then the loopback-only guard (frameworks/conftest.py).
+    pytest.mark.usefixtures("litellm_sessions", "offline"),
     # LiteLLM's own use of pydantic, warned about on first use: not this suite's business.
     pytest.mark.filterwarnings("ignore:.* using the `ReadOnly` qualifier:UserWarning"),
     pytest.mark.filterwarnings(r"ignore:Accessing the 'model_\w+' attribute:DeprecationWarning"),
@@ -58,27 +59,6 @@ TOOLS = [
         },
     }
 ]
-
-
-@pytest.fixture(autouse=True)
-def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No cached client from another test (LiteLLM caches SDK clients by key and base URL); no banners."""
-    monkeypatch.setattr(litellm, "suppress_debug_info", True)
-    litellm.in_memory_llm_clients_cache.flush_cache()
-    yield
-    litellm.in_memory_llm_clients_cache.flush_cache()
-
-
-@pytest.fixture
-def sync_session(http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> httpx.Client:
-    monkeypatch.setattr(litellm, "client_session", http)
-    return http
-
-
-@pytest.fixture
-async def async_session(ahttp: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
-    monkeypatch.setattr(litellm, "aclient_session", ahttp)
-    yield ahttp
 
 
 def settings(target: Target, model: str = MODEL) -> dict[str, Any]:

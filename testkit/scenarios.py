@@ -1,0 +1,169 @@
+"""One call per kind of Mistral interaction (chat, tools, streams, FIM, embeddings, OCR, models, errors).
+
+``scenarios`` makes them with Mistral's SDK: what ``make recordings`` records and the replay tests send again.
+``INTERACTIONS`` are the same kinds as raw HTTP requests (``send``), for the record-and-replay round trips.
+"""
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+import httpx2 as httpx
+from mistralai.client import Mistral
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+def _pdf() -> str:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return "data:application/pdf;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def scenarios(client: Mistral) -> dict[str, Callable[[], Any]]:
+    ask = [{"role": "user", "content": "What's the weather in Paris?"}]
+    return {
+        "chat": lambda: client.chat.complete(
+            model="mistral-small-latest", messages=[{"role": "user", "content": "Say hello."}]
+        ),
+        "chat tools": lambda: client.chat.complete(
+            model="mistral-small-latest", messages=ask, tools=[WEATHER]
+        ),
+        "chat stream": lambda: list(
+            client.chat.stream(model="mistral-small-latest", messages=ask, max_tokens=40)
+        ),
+        "chat stream tools": lambda: list(
+            client.chat.stream(model="mistral-small-latest", messages=ask, tools=[WEATHER])
+        ),
+        "chat json": lambda: client.chat.complete(
+            model="mistral-small-latest", messages=ask, response_format={"type": "json_object"}
+        ),
+        "fim": lambda: client.fim.complete(
+            model="codestral-latest", prompt="def add(a, b):", suffix="    return c"
+        ),
+        "fim stream": lambda: list(client.fim.stream(model="codestral-latest", prompt="def add(a, b):")),
+        "embeddings": lambda: client.embeddings.create(model="mistral-embed", inputs=["first", "second"]),
+        "ocr": lambda: client.ocr.process(
+            model="mistral-ocr-latest", document={"type": "document_url", "document_url": _pdf()}
+        ),
+        "models": lambda: client.models.list(),
+        "model": lambda: client.models.retrieve(model_id="mistral-small-latest"),
+        "error unknown model": lambda: client.chat.complete(model="no-such-model", messages=ask),
+        "error tool call id": lambda: client.chat.complete(
+            model="mistral-small-latest",
+            messages=[
+                *ask,
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "call_1", "function": {"name": "get_weather", "arguments": "{}"}}],
+                },
+                {"role": "tool", "content": "18C", "tool_call_id": "call_1"},
+            ],
+        ),
+    }
+
+
+# --- the same kinds of interaction, as raw HTTP requests ----------------------------------------------------
+
+RECORDING_KEY = "client-key-0123456789"
+"""The key the round trips are sent with: distinctive, so a scan finds it if a recording holds it."""
+RECORDING_HEADERS = {"Authorization": f"Bearer {RECORDING_KEY}", "Content-Type": "application/json"}
+_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+def _png() -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+INTERACTIONS: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    (
+        "chat",
+        "POST",
+        "/v1/chat/completions",
+        {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Hi"}]},
+    ),
+    (
+        "tools",
+        "POST",
+        "/v1/chat/completions",
+        {
+            "model": "mistral-small-latest",
+            "messages": [{"role": "user", "content": "Weather in Paris?"}],
+            "tools": [_TOOL],
+        },
+    ),
+    (
+        "sse",
+        "POST",
+        "/v1/chat/completions",
+        {
+            "model": "mistral-small-latest",
+            "messages": [{"role": "user", "content": "Hello"}],
+            "stream": True,
+            "max_tokens": 12,
+        },
+    ),
+    (
+        "fim",
+        "POST",
+        "/v1/fim/completions",
+        {"model": "codestral-latest", "prompt": "def f(x):", "suffix": "  return y"},
+    ),
+    (
+        "fim-sse",
+        "POST",
+        "/v1/fim/completions",
+        {"model": "codestral-latest", "prompt": "def f(x):", "stream": True, "max_tokens": 8},
+    ),
+    ("embeddings", "POST", "/v1/embeddings", {"model": "mistral-embed", "input": ["one", "two"]}),
+    (
+        "ocr",
+        "POST",
+        "/v1/ocr",
+        {"model": "mistral-ocr-latest", "document": {"type": "image_url", "image_url": _png()}},
+    ),
+    ("models", "GET", "/v1/models", None),
+    ("model", "GET", "/v1/models/mistral-small-latest", None),
+    (
+        "error-400",
+        "POST",
+        "/v1/chat/completions",
+        {"model": "nope", "messages": [{"role": "user", "content": "Hi"}]},
+    ),
+    (
+        "error-422",
+        "POST",
+        "/v1/chat/completions",
+        {"model": "mistral-small-latest", "messages": [], "seed": 3},
+    ),
+]
+
+
+def send(
+    client: httpx.Client, method: str, path: str, body: dict[str, Any] | None
+) -> tuple[int, dict[str, str], bytes]:
+    """One of ``INTERACTIONS`` through ``client``: the status, the headers and the body."""
+    response = client.request(method, path, json=body) if body is not None else client.request(method, path)
+    return response.status_code, dict(response.headers), response.content

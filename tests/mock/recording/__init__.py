@@ -1,0 +1,1 @@
+"""Tests of the mock's recording: cassettes, record and replay, matching, integrity, committed recordings."""

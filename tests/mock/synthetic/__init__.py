@@ -1,0 +1,1 @@
+"""Tests of the mock's synthetic answers (``mockserver.sources.synthetic``), as pure functions."""

@@ -1,0 +1,1 @@
+"""Tests of the shim (package ``shim``): translation, its HTTP edges, hardening, operations."""

@@ -1,0 +1,1 @@
+"""Tests of mistral_wire, the package both servers share: contract models against the spec, tokenizers."""
