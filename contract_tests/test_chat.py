@@ -283,40 +283,61 @@ def test_openai_defaults_are_left_out_silently(client: OpenAI, breaks: Breaks) -
         "logit_bias": {},
     }
     with breaks(
-        openai.UnprocessableEntityError, "store:false, logprobs:false ... → 422 extra_forbidden"
+        openai.UnprocessableEntityError, "store:false, modalities:[text] ... → 422 extra_forbidden"
     ) as broken:
         raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=HELLO, **defaults)
         assert answer_text(raw.parse())
         assert "x-shim-dropped-params" not in raw.headers
-    if broken is not None:
-        assert refusals(broken.value) == extra_forbidden(*defaults)
+    if broken is not None:  # logprobs:false is Mistral's too now (mistralai 3.x): only the others are refused
+        assert refusals(broken.value) == extra_forbidden(*(key for key in defaults if key != "logprobs"))
+
+
+def assert_scored(content: Any, text: str, alternatives: int) -> None:
+    """Log probabilities as a client scoring an answer by confidence reads them: one entry per token, the
+    tokens joined are the text, each at most 0 with its bytes, and the alternatives asked for, most likely
+    first."""
+    assert content, "no logprobs came back"
+    assert "".join(entry.token for entry in content) == text
+    for entry in content:
+        assert entry.logprob <= 0
+        assert bytes(entry.bytes).decode() == entry.token
+        assert len(entry.top_logprobs or []) == alternatives  # Mistral leaves it out when none are asked for
+        scores = [alternative.logprob for alternative in entry.top_logprobs or []]
+        assert scores == sorted(scores, reverse=True)
 
 
 @pytest.mark.feature("Chat", "logprobs")
-def test_logprobs_are_dropped_and_the_choice_has_none(client: OpenAI, breaks: Breaks) -> None:
-    # Not in Mistral's published contract (422); the shim drops the fields, and says so.
-    with breaks(openai.UnprocessableEntityError, "logprobs → 422 extra_forbidden") as broken:
-        raw = client.chat.completions.with_raw_response.create(
-            model=MODEL, messages=HELLO, logprobs=True, top_logprobs=2
-        )
-        reply = raw.parse()
-        assert answer_text(reply)
-        assert reply.choices[0].logprobs is None
-        assert dropped(raw.headers) == {"logprobs", "top_logprobs"}
-    if broken is not None:
-        assert refusals(broken.value) == extra_forbidden("logprobs", "top_logprobs")
+def test_logprobs_score_every_token(client: OpenAI) -> None:
+    # Mistral's SDK 3.x sends and reads them: they work unchanged, and the shim keeps them.
+    raw = client.chat.completions.with_raw_response.create(
+        model=MODEL, messages=HELLO, logprobs=True, top_logprobs=3
+    )
+    reply = raw.parse()
+    assert reply.choices[0].logprobs is not None
+    assert_scored(reply.choices[0].logprobs.content, answer_text(reply), 3)
+    assert "x-shim-dropped-params" not in raw.headers
 
 
 @pytest.mark.feature("Chat", "logprobs")
-async def test_logprobs_are_dropped_and_the_choice_has_none_async(
-    aclient: AsyncOpenAI, breaks: Breaks
-) -> None:
-    with breaks(openai.UnprocessableEntityError, "logprobs → 422 extra_forbidden") as broken:
-        reply = await aclient.chat.completions.create(model=MODEL, messages=HELLO, logprobs=True)
-        assert answer_text(reply)
-        assert reply.choices[0].logprobs is None
-    if broken is not None:
-        assert refusals(broken.value) == extra_forbidden("logprobs")
+def test_logprobs_stream_with_every_chunk(client: OpenAI) -> None:
+    entries: list[Any] = []
+    text = ""
+    for chunk in client.chat.completions.create(
+        model=MODEL, messages=HELLO, logprobs=True, top_logprobs=2, stream=True
+    ):
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            if choice.logprobs is not None and choice.logprobs.content:
+                assert choice.delta.content, "logprobs on a chunk that carries no text"
+                entries.extend(choice.logprobs.content)
+    assert_scored(entries, text, 2)
+
+
+@pytest.mark.feature("Chat", "logprobs")
+async def test_logprobs_score_every_token_async(aclient: AsyncOpenAI) -> None:
+    reply = await aclient.chat.completions.create(model=MODEL, messages=HELLO, logprobs=True)
+    assert reply.choices[0].logprobs is not None
+    assert_scored(reply.choices[0].logprobs.content, answer_text(reply), 0)
 
 
 @pytest.mark.feature("Chat", "service_tier")

@@ -87,6 +87,49 @@ def test_chat_stream(sdk: Mistral) -> None:
     _assert_usage(last.usage)
 
 
+def _assert_token_logprobs(entries: Any, text: str, alternatives: int) -> None:
+    """Mistral's entries: every token of the text with its id and bytes, logprob at most 0, and the
+    alternatives asked for, most likely first."""
+    assert entries, "no logprobs came back"
+    assert "".join(entry.token for entry in entries) == text
+    for entry in entries:
+        assert entry.logprob <= 0 and isinstance(entry.token_id, int)
+        assert bytes(entry.bytes_).decode() == entry.token
+        assert len(entry.top_logprobs) == alternatives
+        scores = [alternative.logprob for alternative in entry.top_logprobs]
+        assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.feature("Mistral SDK", "logprobs")
+def test_chat_logprobs(sdk: Mistral) -> None:
+    response = sdk.chat.complete(model=CHAT, messages=HELLO, logprobs=True, top_logprobs=3)  # type: ignore[arg-type]
+    choice = response.choices[0]
+    assert choice.logprobs is not None
+    _assert_token_logprobs(choice.logprobs.content, choice.message.content, 3)
+
+
+@pytest.mark.feature("Mistral SDK", "logprobs")
+def test_chat_logprobs_stream(sdk: Mistral) -> None:
+    events = list(sdk.chat.stream(model=CHAT, messages=HELLO, logprobs=True, top_logprobs=2))  # type: ignore[arg-type]
+    entries = [
+        entry
+        for event in events
+        for choice in event.data.choices
+        for entry in getattr(choice.logprobs, "content", None) or []  # unset on chunks with no text
+    ]
+    _assert_token_logprobs(entries, _stream_text(events), 2)
+
+
+@pytest.mark.feature("Mistral SDK", "logprobs")
+def test_chat_prompt_logprobs(sdk: Mistral) -> None:
+    response = sdk.chat.complete(  # type: ignore[call-arg]
+        model=CHAT, messages=HELLO, prompt_logprobs=True, top_prompt_logprobs=1, max_tokens=5
+    )
+    prompt = response.choices[0].prompt_logprobs
+    assert prompt is not None and prompt.content
+    assert all(entry.logprob <= 0 and len(entry.top_logprobs) == 1 for entry in prompt.content)
+
+
 @pytest.mark.feature("Mistral SDK", "tool calls and a round trip")
 def test_tool_call_round_trip(sdk: Mistral) -> None:
     """A forced tool call with Mistral's 9-character id, answered with that id, then the final text."""

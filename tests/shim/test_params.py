@@ -104,13 +104,18 @@ KEEP_CASES: dict[str, Any] = {
     "parallel_tool_calls": False,
     "prompt_cache_key": "tenant-42",
     "metadata": {"trace": "abc", "team": "search"},
+    # Mistral's newest contract (mistralai 3.x) takes these as OpenAI does.
+    "logprobs": True,
+    "top_logprobs": 5,
+    "reasoning_effort": "max",
 }
 
 
 @pytest.mark.parametrize(("key", "value"), KEEP_CASES.items())
 def test_a_keep_row_sends_the_same_value_under_the_same_name(key: str, value: Any) -> None:
     assert params.FIELDS[key].fate == "keep"
-    translated = chat(**{key: value})
+    model = "mistral-small-latest" if key == "reasoning_effort" else MODEL  # a model that reasons
+    translated = chat(model=model, **{key: value})
     assert translated.body[key] == value
     assert translated.dropped == ()
     assert getattr(accepted(translated.body), key) == value
@@ -342,7 +347,7 @@ def test_prediction_text_parts_are_joined_into_one_string(value: Any, sent: Any)
     accepted(body)
 
 
-@pytest.mark.parametrize(("value", "sent"), [("high", "high"), ("none", "none"), ("max", "xhigh")])
+@pytest.mark.parametrize(("value", "sent"), [("high", "high"), ("none", "none"), ("max", "max")])
 def test_reasoning_effort_uses_mistrals_names(value: str, sent: str) -> None:
     body = chat(model="mistral-small-latest", reasoning_effort=value).body
     assert body["reasoning_effort"] == sent
@@ -373,8 +378,6 @@ DROP_CASES: dict[str, Any] = {
     "safety_identifier": "hashed-user",
     "store": True,
     "logit_bias": {"50256": -100},
-    "logprobs": True,
-    "top_logprobs": 5,
     "modalities": ["text", "audio"],
     "audio": {"voice": "alloy", "format": "mp3"},
     "verbosity": "low",
@@ -411,8 +414,6 @@ def test_a_drop_row_is_refused_under_unsupported_error(key: str, value: Any) -> 
 HARMLESS_CASES = [
     ("store", False),
     ("logit_bias", {}),
-    ("logprobs", False),
-    ("top_logprobs", 0),
     ("modalities", ["text"]),
     ("verbosity", "medium"),
 ]
@@ -453,7 +454,6 @@ CONVERT_OR_RENAME_TESTED = {
     "functions",
     "function_call",
     "prediction",
-    "reasoning_effort",
     "service_tier",
 }
 
@@ -475,6 +475,12 @@ MISTRAL_ONLY_CASES: dict[str, Any] = {
     "random_seed": 7,
     "prompt_mode": "reasoning",
     "guardrails": [{"block_on_error": True, "moderation_llm_v2": {"action": "block"}}],
+    # mistralai 3.x's sampling fields, which OpenAI lacks
+    "top_k": 40,
+    "min_tokens": 5,
+    "repetition_penalty": 1.1,
+    "prompt_logprobs": True,
+    "top_prompt_logprobs": 2,
 }
 
 
@@ -502,16 +508,16 @@ def test_rows_agree_with_mistrals_contract() -> None:
 
 
 def test_an_unknown_field_is_dropped_and_named() -> None:
-    translated = chat(top_k=40, cache_control={"type": "ephemeral"})
-    assert "top_k" not in translated.body and "cache_control" not in translated.body
-    assert translated.dropped == ("top_k", "cache_control")
+    translated = chat(min_p=0.1, cache_control={"type": "ephemeral"})
+    assert "min_p" not in translated.body and "cache_control" not in translated.body
+    assert translated.dropped == ("min_p", "cache_control")
     accepted(translated.body)
 
 
 def test_an_unknown_field_is_refused_under_unsupported_error() -> None:
     with pytest.raises(OpenAIError) as caught:
-        chat(ERROR, top_k=40)
-    assert (caught.value.status, caught.value.param) == (400, "top_k")
+        chat(ERROR, min_p=0.1)
+    assert (caught.value.status, caught.value.param) == (400, "min_p")
     assert "neither an OpenAI nor a Mistral" in caught.value.message
 
 
@@ -783,7 +789,7 @@ def test_echo_is_refused_and_false_is_harmless(model: str) -> None:
         legacy(model=model, echo=0)  # not OpenAI's default (False), so not silently removed
 
 
-LEGACY_DROP = {"logprobs": 2, "best_of": 3, "logit_bias": {"1": 5}, "user": "u"}
+LEGACY_DROP = {"best_of": 3, "logit_bias": {"1": 5}, "user": "u"}
 LEGACY_HARMLESS = {"best_of": 1, "logit_bias": {}}
 
 
@@ -800,9 +806,23 @@ def test_a_legacy_drop_row_is_named_or_refused(model: str, key: str, value: Any)
         assert legacy(ERROR, model=model, **{key: LEGACY_HARMLESS[key]}).dropped == ()
 
 
+def test_legacy_logprobs_become_mistrals_on_chat_and_are_dropped_on_fim() -> None:
+    """``logprobs: N`` asks for the N most likely tokens at each position: Mistral's logprobs and
+    top_logprobs; Mistral's FIM endpoint returns none, so there the field is named as dropped."""
+    on_chat = legacy(ERROR, model=MODEL, logprobs=3)
+    assert (on_chat.body["logprobs"], on_chat.body["top_logprobs"], on_chat.dropped) == (True, 3, ())
+    legacy_accepted(on_chat)
+    assert legacy(ERROR, model=MODEL, logprobs=0).body["top_logprobs"] == 0
+    on_fim = legacy(model=FIM_MODEL, logprobs=3)
+    assert "logprobs" not in on_fim.body and on_fim.dropped == ("logprobs",)
+    with pytest.raises(OpenAIError) as caught:
+        legacy(ERROR, model=FIM_MODEL, logprobs=3)
+    assert (caught.value.status, caught.value.param) == (400, "logprobs")
+
+
 def test_every_legacy_row_has_a_test_above() -> None:
     tested = (
-        {"model", "prompt", "suffix", "temperature", "seed", "stream_options", "n", "echo"}
+        {"model", "prompt", "suffix", "temperature", "seed", "stream_options", "n", "echo", "logprobs"}
         | set(LEGACY_KEEP)
         | set(LEGACY_DROP)
         | {"presence_penalty", "frequency_penalty"}

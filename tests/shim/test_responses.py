@@ -176,14 +176,31 @@ def test_legacy_functions_are_answered_with_function_call() -> None:
 
 
 def test_logprobs_get_openais_required_lists() -> None:
+    """OpenAI's entries: token, logprob, bytes and a top_logprobs list on each (Mistral's token_id, which
+    OpenAI's entry has no place for, is left out), and refusal null."""
     logprobs = {"content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "token_id": 5}]}
     body = mistral_answer({"content": "Hi"})
     body["choices"][0]["logprobs"] = logprobs
     out = responses.translate_chat_response(body, PLAIN)["choices"][0]["logprobs"]
     assert out == {
-        "content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "token_id": 5, "top_logprobs": []}],
+        "content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}],
         "refusal": None,
     }
+
+
+def test_alternatives_become_openais_top_logprobs() -> None:
+    alternatives = [
+        {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "token_id": 5},
+        {"token": "Hey", "logprob": -2.5, "bytes": [72, 101, 121], "token_id": 9},
+    ]
+    entry = {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "token_id": 5, "top_logprobs": alternatives}
+    body = mistral_answer({"content": "Hi"})
+    body["choices"][0]["logprobs"] = {"content": [entry]}
+    out = responses.translate_chat_response(body, PLAIN)["choices"][0]["logprobs"]["content"][0]
+    assert out["top_logprobs"] == [
+        {"token": "Hi", "logprob": -0.1, "bytes": [72, 105]},
+        {"token": "Hey", "logprob": -2.5, "bytes": [72, 101, 121]},
+    ]
 
 
 # --- streams ------------------------------------------------------------------------------------------------
