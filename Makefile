@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cksum pyproject.toml | cut -d' ' -f1)
 BENCH_STAMP := $(VENV)/.installed-bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The openai Node SDK for contract_tests/node, pinned by its package-lock.json.
+NODE_DIR := contract_tests/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed-$(shell cksum $(NODE_DIR)/package-lock.json | cut -d' ' -f1)
 
 .PHONY: run test lint format install install-test clean recordings bench matrix contract-live
 
@@ -23,12 +26,16 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml
 	@rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP) && touch $(STAMP)
 
 install: $(STAMP)
-install-test: $(TEST_STAMP)
+install-test: $(TEST_STAMP) $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	@rm -f $(NODE_DIR)/node_modules/.installed-* && touch $(NODE_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_servers.py
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache

@@ -10,6 +10,7 @@ on any address other than loopback at least one client key (``--api-key`` / ``SH
 
 import functools
 import ipaddress
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,24 @@ def _upstream(value: Any) -> str | None:
     if url is None or url.scheme not in ("http", "https") or not url.host or url.query_string:
         return f"must be an http(s) URL such as https://api.mistral.ai, not {value!r}"
     return None
+
+
+STORE_SCHEMES = ("sqlite", "postgresql", "postgres", "memory")
+
+
+def _store_url(value: Any) -> str | None:
+    if value == "":
+        return None
+    scheme = str(value).split(":", 1)[0]
+    if ":" not in str(value) or scheme not in STORE_SCHEMES:
+        return f"must be sqlite:///PATH, postgresql://USER@HOST/DB or memory://, not {value!r}"
+    return None
+
+
+def default_data_dir() -> Path:
+    """Where the shim keeps its files by default: ``$XDG_DATA_HOME/mistral-shim`` (``~/.local/share``)."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return Path(base) / "mistral-shim"
 
 
 def _json_depth(value: Any) -> str | None:
@@ -100,11 +119,31 @@ class ShimSettings:
     max_json_depth: int = setting(
         128, "deepest nesting of a translated request's JSON body; deeper ones get a 400", check=_json_depth
     )
+    responses_store: str = setting(
+        "",
+        "where stored Responses live: sqlite:///PATH (the default, a file in the data directory), "
+        "postgresql://... (shared by several shims), or memory://",
+        check=_store_url,
+        shown_default="sqlite in the data directory",
+    )
+    data_dir: Path = setting(
+        default_data_dir(),
+        "the shim's own files (the default Responses store); printed at startup",
+        shown_default="$XDG_DATA_HOME/mistral-shim",
+    )
+    responses_retention_days: float = setting(
+        30.0, "days a stored Response is kept (OpenAI keeps them 30); older ones are purged", check=positive
+    )
 
     @functools.cached_property
     def options(self) -> Options:
         """What the translators need to know, built once: every request asks for it."""
         return Options(unsupported=self.unsupported, aliases=dict(self.aliases))
+
+    @property
+    def store_url(self) -> str:
+        """The Responses store's URL: the setting, or the SQLite file in the data directory."""
+        return self.responses_store or f"sqlite:///{self.data_dir / 'responses.sqlite3'}"
 
     @property
     def max_body_bytes(self) -> int:

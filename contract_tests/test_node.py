@@ -1,0 +1,23 @@
+"""The openai Node SDK (npm, pinned in contract_tests/node/package-lock.json) through the shim.
+
+Each test runs one script of ``contract_tests/node`` with ``node``, pointed at the target's shim, and checks
+what the script printed. The scripts are what a Node app would write; they run only through the shim.
+"""
+
+import pytest
+
+from contract_tests.targets import Target
+from testkit.node import run_script
+
+
+def through_shim(target: Target) -> dict[str, str]:
+    if not target.via_shim:
+        pytest.skip("the Node SDK's tests run through the shim")
+    return {"SHIM_URL": target.root_url, "SHIM_KEY": target.api_key}
+
+
+@pytest.mark.feature("Node SDK", "chat and stream")
+def test_node_chat_and_stream(target: Target) -> None:
+    seen = run_script("chat.mjs", through_shim(target))
+    assert seen["text"] and seen["finish"] in ("stop", "length")
+    assert seen["streamed"]
