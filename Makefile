@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench-$(shell cksum pyproject.toml | cut -d' '
 NODE_DIR := contract_tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed-$(shell cksum $(NODE_DIR)/package-lock.json | cut -d' ' -f1)
 
-.PHONY: run test lint format install install-test clean recordings bench matrix contract-live
+.PHONY: run test lint format install install-test clean recordings bench matrix contract-live drift
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -62,6 +62,16 @@ contract-live: $(TEST_STAMP)
 	@test -n "$$MISTRAL_API_KEY" || { echo "make contract-live needs MISTRAL_API_KEY in the environment" >&2; exit 2; }
 	$(BIN)/python -m pytest contract_tests --target live,live-direct -q
 
+# The contract against the NEWEST mistralai release (make test pins the one it was last checked against):
+# a throwaway venv with the newest SDK prints what Mistral added or changed, and fails when anything did.
+drift: $(BIN)/python
+	rm -rf .venv-drift
+	$(PYTHON) -m venv .venv-drift
+	.venv-drift/bin/python -m pip install --quiet --upgrade pip
+	.venv-drift/bin/python -m pip install --quiet '.[mock]' pydantic
+	.venv-drift/bin/python -m pip install --quiet --upgrade mistralai
+	.venv-drift/bin/python -m testkit.drift
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -73,4 +83,4 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-drift .pytest_cache .ruff_cache

@@ -73,6 +73,14 @@ VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
 }
 """The POST routes whose bodies the contract knows."""
 
+MODELS: dict[str, type[BaseModel]] = {
+    "/v1/chat/completions": ChatCompletionRequest,
+    "/v1/fim/completions": FIMCompletionRequest,
+    "/v1/embeddings": EmbeddingRequest,
+    "/v1/ocr": OCRRequest,
+}
+"""The request model of each route in ``VALIDATORS`` (the drift check holds them against Mistral's SDK)."""
+
 
 def accept(path: str, raw: bytes, content_type: str | None) -> Accepted:
     """The accepted request, or Mistral's refusal raised as ``MistralError`` (``KeyError``: no such route)."""

@@ -64,6 +64,29 @@ class ThinkChunk(Closed):
     closed: bool = True
 
 
+SDK = "mistralai 3.7.0 (generated from Mistral's current API, newer than the spec snapshot)"
+
+
+class ResourceChunk(Closed):
+    """An embedded resource (MCP's), in any message but a system one: newer than the spec snapshot."""
+
+    SINCE_SPEC: ClassVar[str] = SDK
+
+    type: Literal["resource"] = "resource"
+    uri: str
+    content: TextChunk | ImageURLChunk
+
+
+class ResourceLinkChunk(Closed):
+    """A link to a resource (MCP's), in any message but a system one: newer than the spec snapshot."""
+
+    SINCE_SPEC: ClassVar[str] = SDK
+
+    type: Literal["resource_link"] = "resource_link"
+    uri: str
+    metadata: dict[str, str | int | float | bool] | None = None
+
+
 class InputAudio(Closed):
     """OpenAI's shape of an audio part, ``{data, format}``."""
 
@@ -76,13 +99,23 @@ class AudioChunk(Closed):
     BEYOND_SPEC: ClassVar[dict[str, str]] = {
         "input_audio": "OpenAI's {data, format} was accepted live (ruby_llm, voxtral-small, 2026-08)",
     }
+    # And more than Mistral's SDK says (live evidence beats the SDK); the drift check reads this.
+    BEYOND_SDK: ClassVar[dict[str, str]] = BEYOND_SPEC
 
     type: Literal["input_audio"] = "input_audio"
     input_audio: str | InputAudio
 
 
 ContentChunk = Annotated[
-    TextChunk | ImageURLChunk | DocumentURLChunk | ReferenceChunk | FileChunk | ThinkChunk | AudioChunk,
+    TextChunk
+    | ImageURLChunk
+    | DocumentURLChunk
+    | ReferenceChunk
+    | FileChunk
+    | ThinkChunk
+    | AudioChunk
+    | ResourceChunk
+    | ResourceLinkChunk,
     Field(discriminator="type"),
 ]
 """Any chunk a user, assistant or tool message may carry."""

@@ -4,12 +4,12 @@ There is no ``developer`` role and no ``name`` except on tool messages: Mistral 
 """
 
 import re
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, ClassVar, Final, Literal, get_args
 
 from pydantic import Field
 
 from mistral_wire.contract.base import Closed
-from mistral_wire.contract.chunks import ContentChunk, SystemContentChunk
+from mistral_wire.contract.chunks import SDK, ContentChunk, SystemContentChunk
 
 TOOL_CALL_ID: Final = re.compile(r"^[a-zA-Z0-9]{9}$")
 """The only tool-call id Mistral accepts, in ``tool_calls[].id`` and ``tool_call_id`` (a 400 with code 3280
@@ -34,11 +34,15 @@ class SystemMessage(Closed):
 
 
 class UserMessage(Closed):
+    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {"content": f"resource and resource_link chunks: {SDK}"}
+
     role: Literal["user"] = "user"
     content: str | list[ContentChunk] | None
 
 
 class AssistantMessage(Closed):
+    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {"content": f"resource and resource_link chunks: {SDK}"}
+
     role: Literal["assistant"] = "assistant"
     content: str | list[ContentChunk] | None = None
     tool_calls: list[ToolCall] | None = None
@@ -46,6 +50,8 @@ class AssistantMessage(Closed):
 
 
 class ToolMessage(Closed):
+    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {"content": f"resource and resource_link chunks: {SDK}"}
+
     role: Literal["tool"] = "tool"
     content: str | list[ContentChunk] | None
     tool_call_id: str | None = None

@@ -37,12 +37,13 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 LogprobCount = Annotated[int, Field(ge=0, le=20)]
 """How many alternatives per token: OpenAI's documented range, also vLLM's default ``max_logprobs``."""
 SDK = "mistralai 3.7.0's ChatCompletionRequest (generated from Mistral's current API)"
+UNPUBLISHED_STREAM_OPTIONS = "live 422s locate the error at stream_options.include_usage (see StreamOptions)"
 
 
 class ChatCompletionRequest(Closed):
     # Fields Mistral's server knows but its spec leaves out, with the evidence; the spec test reads this.
     UNPUBLISHED: ClassVar[dict[str, str]] = {
-        "stream_options": "live 422s locate the error at stream_options.include_usage (see StreamOptions)",
+        "stream_options": UNPUBLISHED_STREAM_OPTIONS,
         "min_tokens": SDK,
         "repetition_penalty": SDK,
         "top_k": SDK,
@@ -51,8 +52,13 @@ class ChatCompletionRequest(Closed):
         "prompt_logprobs": SDK,
         "top_prompt_logprobs": SDK,
     }
-    # Fields that accept values the spec snapshot does not list, because a newer source does.
-    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {"reasoning_effort": f"'max' is in {SDK}"}
+    # Fields whose values differ from the spec snapshot's, because a newer source says so.
+    NEWER_THAN_SPEC: ClassVar[dict[str, str]] = {
+        "reasoning_effort": f"'max' is in {SDK}",
+        "tools": f"web_search, web_search_premium and code_interpreter are not chat tools in {SDK}",
+    }
+    # Fields Mistral's SDK lacks that the live API is known to take.
+    BEYOND_SDK: ClassVar[dict[str, str]] = {"stream_options": UNPUBLISHED_STREAM_OPTIONS}
 
     model: str
     temperature: Temperature | None = None

@@ -34,21 +34,6 @@ class ToolConfiguration(Closed):
     requires_confirmation: list[str] | None = None
 
 
-class WebSearchTool(Closed):
-    tool_configuration: ToolConfiguration | None = None
-    type: Literal["web_search"] = "web_search"
-
-
-class WebSearchPremiumTool(Closed):
-    tool_configuration: ToolConfiguration | None = None
-    type: Literal["web_search_premium"] = "web_search_premium"
-
-
-class CodeInterpreterTool(Closed):
-    tool_configuration: ToolConfiguration | None = None
-    type: Literal["code_interpreter"] = "code_interpreter"
-
-
 class ImageGenerationTool(Closed):
     tool_configuration: ToolConfiguration | None = None
     type: Literal["image_generation"] = "image_generation"
@@ -88,11 +73,10 @@ def _tool_type(value: Any) -> object:
     return getattr(value, "type", None)
 
 
+# The chat endpoint's tools as mistralai 3.7.0 lists them: the spec snapshot's web_search,
+# web_search_premium and code_interpreter tools are not among them any more (they are agent connectors).
 AnyTool = Annotated[
     Annotated[Tool, Tag("function")]
-    | Annotated[WebSearchTool, Tag("web_search")]
-    | Annotated[WebSearchPremiumTool, Tag("web_search_premium")]
-    | Annotated[CodeInterpreterTool, Tag("code_interpreter")]
     | Annotated[ImageGenerationTool, Tag("image_generation")]
     | Annotated[DocumentLibraryTool, Tag("document_library")]
     | Annotated[CustomConnector, Tag("connector")],

@@ -8,21 +8,31 @@ keys are rejected. Fields a model lists in ``UNPUBLISHED`` (known to the server,
 evidence) are exempt, and must stay absent from the spec.
 """
 
-import enum
-import types
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from uuid import UUID
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
     FIMCompletionRequest,
     OCRRequest,
+)
+from testkit.annotations import (
+    FAMILIES,
+    annotation_families,
+    annotation_item_families,
+    annotation_model_names,
+    annotation_values,
+    beyond_spec,
+    model_classes,
+    newer_than_spec,
+    union_values,
+    unpublished,
+    value_family,
+    wire_fields,
 )
 from testkit.spec import SCHEMAS_POINTER, component_schemas, mistral_spec
 
@@ -32,49 +42,24 @@ ROOTS: tuple[type[BaseModel], ...] = (
     EmbeddingRequest,
     OCRRequest,
 )
-FAMILIES = frozenset({"string", "integer", "number", "boolean", "null", "array", "object"})
 
 
 # --- the pydantic side -------------------------------------------------------------------------------
 
 
-def unpublished(model: type[BaseModel]) -> dict[str, str]:
-    """The model's documented spec exceptions: wire name -> evidence."""
-    return dict(getattr(model, "UNPUBLISHED", {}))
-
-
-def beyond_spec(model: type[BaseModel]) -> dict[str, str]:
-    """Fields that accept more than the spec says (a live recording shows it): wire name -> evidence."""
-    return dict(getattr(model, "BEYOND_SPEC", {}))
-
-
-def newer_than_spec(model: type[BaseModel]) -> dict[str, str]:
-    """Fields that allow values a newer source (the newest SDK) lists and the spec does not -> evidence."""
-    return dict(getattr(model, "NEWER_THAN_SPEC", {}))
-
-
-def wire_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    """The model's fields by the name they have on the wire (the alias when there is one)."""
-    return {field.alias or name: field for name, field in model.model_fields.items()}
-
-
-def _model_classes(annotation: Any) -> Iterator[type[BaseModel]]:
-    """Every pydantic model mentioned anywhere in a type annotation."""
-    if isinstance(annotation, type) and not get_args(annotation) and issubclass(annotation, BaseModel):
-        yield annotation
-    for argument in get_args(annotation):
-        yield from _model_classes(argument)
-
-
 def reachable_models() -> list[type[BaseModel]]:
-    """The request models and every model nested in their fields, except through UNPUBLISHED fields.
+    """The request models and every model nested in their fields, except through UNPUBLISHED fields and
+    except models newer than the spec (``SINCE_SPEC``, with the evidence).
 
-    An unpublished field has no spec schema to hold its model against (e.g. ``StreamOptions``).
+    An unpublished field has no spec schema to hold its model against (e.g. ``StreamOptions``), nor has a
+    model a newer source added (``ResourceChunk``: the drift check holds those against Mistral's SDK).
     """
     found: dict[str, type[BaseModel]] = {}
     pending = list(ROOTS)
     while pending:
         model = pending.pop(0)
+        if getattr(model, "SINCE_SPEC", None):
+            continue
         if model.__name__ in found:
             assert found[model.__name__] is model, f"two contract models are named {model.__name__}"
             continue
@@ -82,104 +67,8 @@ def reachable_models() -> list[type[BaseModel]]:
         skipped = unpublished(model) | beyond_spec(model)
         for name, field in wire_fields(model).items():
             if name not in skipped:
-                pending.extend(_model_classes(field.annotation))
+                pending.extend(model_classes(field.annotation))
     return list(found.values())
-
-
-def _value_family(value: Any) -> str:
-    """The JSON family of a literal value (bool before int: ``True`` is an int in Python)."""
-    if value is None:
-        return "null"
-    for python_type, family in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
-        if isinstance(value, python_type):
-            return family
-    raise TypeError(f"no JSON family for the literal {value!r}")
-
-
-_CLASS_FAMILIES: tuple[tuple[type, str], ...] = (
-    (BaseModel, "object"),
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (UUID, "string"),
-    (dict, "object"),
-    (Mapping, "object"),
-    (list, "array"),
-    (tuple, "array"),
-    (set, "array"),
-    (frozenset, "array"),
-    (types.NoneType, "null"),
-)
-
-
-def annotation_families(annotation: Any) -> frozenset[str]:
-    """The JSON families a pydantic annotation accepts (as the spec would type them, not lax coercions)."""
-    if annotation is Any:
-        return FAMILIES
-    if annotation is None:
-        return frozenset({"null"})
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return annotation_families(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return frozenset().union(*(annotation_families(argument) for argument in get_args(annotation)))
-    if origin is Literal:
-        return frozenset(_value_family(value) for value in get_args(annotation))
-    if origin is not None:
-        return annotation_families(origin)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return frozenset(_value_family(member.value) for member in annotation)
-    for python_type, family in _CLASS_FAMILIES:
-        if isinstance(annotation, type) and issubclass(annotation, python_type):
-            return frozenset({family})
-    raise TypeError(f"no JSON family known for the annotation {annotation!r}")
-
-
-def annotation_item_families(annotation: Any) -> frozenset[str]:
-    """The families of the items of every list the annotation accepts (empty when it accepts no list)."""
-    origin = get_origin(annotation)
-    arguments = get_args(annotation)
-    if origin is Annotated:
-        return annotation_item_families(arguments[0])
-    if origin in (Union, types.UnionType):
-        return frozenset().union(*(annotation_item_families(argument) for argument in arguments))
-    if origin in (list, set, frozenset) and arguments:
-        return annotation_families(arguments[0])
-    if origin is tuple and arguments:
-        return frozenset().union(*(annotation_families(a) for a in arguments if a is not Ellipsis))
-    return frozenset()
-
-
-def annotation_values(annotation: Any) -> frozenset[Any] | None:
-    """The scalar values the annotation accepts, if they are a closed set of literals; None when open.
-
-    Only scalar branches count: models, dicts, lists and None are typed by the other checks.
-    """
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return annotation_values(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return _union_values(annotation_values(argument) for argument in get_args(annotation))
-    if origin is Literal:
-        return frozenset(value for value in get_args(annotation) if value is not None)
-    if annotation_families(annotation) <= {"object", "array", "null"}:
-        return frozenset()
-    return None
-
-
-def _union_values(branches: Iterable[frozenset[Any] | None]) -> frozenset[Any] | None:
-    found: frozenset[Any] = frozenset()
-    for values in branches:
-        if values is None:
-            return None
-        found |= values
-    return found
-
-
-def annotation_model_names(annotation: Any) -> frozenset[str]:
-    """Names of the models a field holds directly or in its lists (not models nested inside those)."""
-    return frozenset(model.__name__ for model in _model_classes(annotation))
 
 
 # --- the spec side -----------------------------------------------------------------------------------
@@ -211,9 +100,9 @@ def schema_families(schema: Mapping[str, Any]) -> frozenset[str]:
         declared = schema["type"]
         result &= frozenset([declared] if isinstance(declared, str) else declared)
     elif "const" in schema:
-        result &= frozenset({_value_family(schema["const"])})
+        result &= frozenset({value_family(schema["const"])})
     elif "enum" in schema:
-        result &= frozenset(_value_family(value) for value in schema["enum"])
+        result &= frozenset(value_family(value) for value in schema["enum"])
     if "$ref" in schema:
         result &= schema_families(_resolve(schema["$ref"])[1])
     for keyword in ("anyOf", "oneOf"):
@@ -240,7 +129,7 @@ def schema_values(schema: Mapping[str, Any]) -> frozenset[Any] | None:
         return schema_values(_resolve(schema["$ref"])[1])
     for keyword in ("anyOf", "oneOf"):
         if keyword in schema:
-            return _union_values(schema_values(branch) for branch in schema[keyword])
+            return union_values(schema_values(branch) for branch in schema[keyword])
     if "allOf" in schema:
         closed = [values for values in map(schema_values, schema["allOf"]) if values is not None]
         return frozenset.intersection(*closed) if closed else None
@@ -384,6 +273,24 @@ def test_type_families_match_the_spec(model: type[BaseModel], name: str) -> None
     )
 
 
+WITH_NEWER_THAN_SPEC = [
+    pytest.param(model, name, id=f"{model.__name__}.{name}")
+    for model in MODELS
+    for name in newer_than_spec(model)
+]
+
+
+@pytest.mark.parametrize(("model", "name"), WITH_NEWER_THAN_SPEC)
+def test_fields_newer_than_the_spec_really_differ_from_it(model: type[BaseModel], name: str) -> None:
+    """A field documented as changed by a newer source differs from the spec in its values or models."""
+    annotation = wire_fields(model)[name].annotation
+    schema = _spec_property(model, name)
+    ours = (annotation_values(annotation), annotation_model_names(annotation))
+    assert ours != (schema_values(schema), schema_model_names(schema)), (
+        f"{model.__name__}.{name} now matches Mistral's spec: remove it from NEWER_THAN_SPEC"
+    )
+
+
 @pytest.mark.parametrize(("model", "name"), FIELDS)
 def test_allowed_values_match_the_spec(model: type[BaseModel], name: str) -> None:
     """Where either side closes a field to a list of literals (enums, discriminator tags), both must agree,
@@ -391,11 +298,8 @@ def test_allowed_values_match_the_spec(model: type[BaseModel], name: str) -> Non
     still allow all the spec lists, and really more."""
     in_model = annotation_values(wire_fields(model)[name].annotation)
     in_spec = schema_values(_spec_property(model, name))
-    if name in newer_than_spec(model):
-        assert in_model is not None and in_spec is not None and in_spec < in_model, (
-            f"{model.__name__}.{name} now matches Mistral's spec: remove it from NEWER_THAN_SPEC"
-        )
-        return
+    if name in newer_than_spec(model) and in_model != in_spec:
+        return  # a newer source lists other values (the drift check holds them against Mistral's SDK)
     assert in_model == in_spec, (
         f"{model.__name__}.{name}: the model allows {_show(in_model)}, Mistral's spec {_show(in_spec)}"
     )
@@ -407,9 +311,22 @@ def _show(values: frozenset[Any] | None) -> str:
 
 @pytest.mark.parametrize(("model", "name"), EXACT_FIELDS)
 def test_nested_models_match_the_spec(model: type[BaseModel], name: str) -> None:
-    """The nested classes are compared with components by name, so each must be the one the spec uses."""
+    """The nested classes are compared with components by name, so each must be the one the spec uses;
+    where a newer source (``NEWER_THAN_SPEC``) changed them, every one the spec does not know must say
+    where it comes from (``SINCE_SPEC``)."""
     in_model = annotation_model_names(wire_fields(model)[name].annotation)
     in_spec = schema_model_names(_spec_property(model, name))
+    if name in newer_than_spec(model) and in_model != in_spec:
+        added = {cls.__name__ for cls in model_classes(wire_fields(model)[name].annotation)} - in_spec
+        undocumented = [
+            cls.__name__
+            for cls in model_classes(wire_fields(model)[name].annotation)
+            if cls.__name__ in added and not getattr(cls, "SINCE_SPEC", None)
+        ]
+        assert not undocumented, (
+            f"{model.__name__}.{name}: {undocumented} are not in the spec and say no source"
+        )
+        return
     assert in_model == in_spec, (
         f"{model.__name__}.{name}: nests models {sorted(in_model)}, Mistral's spec {sorted(in_spec)}"
     )
