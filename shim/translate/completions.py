@@ -129,9 +129,9 @@ FIELDS: dict[str, Field] = {
     "suffix": Field(
         "route", "given, it selects fill-in-the-middle, whatever the model", STRING, convert=_suffix
     ),
-    "max_tokens": Field("keep", "same meaning", INTEGER),
+    "max_tokens": Field("keep", "same meaning: the most tokens to generate", INTEGER),
     "temperature": Field("convert", "clamped to Mistral's 0..1.5", NUMBER, convert=table.temperature),
-    "top_p": Field("keep", "same meaning", NUMBER),
+    "top_p": Field("keep", "same meaning: the nucleus of likeliest tokens", NUMBER),
     "stop": Field("keep", "same meaning (Mistral has no limit of four)", TEXTS),
     "stream": Field("keep", "same SSE framing; chunks are rebuilt as text_completion", BOOLEAN),
     "stream_options": Field(

@@ -103,7 +103,7 @@ FIELDS: dict[str, Field] = {
     ),
     "dimensions": Field(
         "rename",
-        "Mistral's name for the width of the vectors",
+        "Mistral's output_dimension: the width of the vectors",
         INTEGER,
         target="output_dimension",
         convert=_dimensions,

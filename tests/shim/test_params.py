@@ -19,6 +19,7 @@ from shim.translate import completions, embeddings, table
 from shim.translate.chat import request as params
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
+from testkit.paths import ROOT
 from testkit.spec import component_schemas, openai_spec
 
 DROP = Options()
@@ -74,10 +75,21 @@ def test_the_chat_table_walk_reaches_the_allof_parts() -> None:
     )
 
 
-def test_every_row_says_why() -> None:
+def test_every_row_says_why_and_the_readme_says_the_same() -> None:
+    """A reason is a phrase of its own (not the field's name, not a stub), a renamed or converted field's
+    reason names the Mistral field it becomes, and the README's table states that same reason for it."""
+    readme = (ROOT / "README.md").read_text()
     for fields in (params.FIELDS, embeddings.FIELDS, completions.FIELDS):
         for key, row in fields.items():
-            assert len(row.reason) > 10, key
+            words = row.reason.split()
+            assert len(words) >= 3 and row.reason != key and not row.reason.endswith("."), (key, row.reason)
+            if row.fate == "rename" or (row.fate == "convert" and row.target not in (None, key)):
+                assert row.target is not None and row.target in row.reason.replace("'", ""), (key, row.reason)
+            cell = row.reason.replace("|", "\\|")
+            assert any(
+                line.startswith(f"| `{key}` |") and line.endswith(f"| {cell} |")
+                for line in readme.splitlines()
+            ), f"README.md has no table row for {key} with its reason"
 
 
 # --- the chat table, row by row -----------------------------------------------------------------------------
