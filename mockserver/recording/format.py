@@ -131,10 +131,13 @@ class Recording:
 
     @functools.cached_property
     def cost(self) -> int:
-        """The tokens the recorded answer reports (``usage.total_tokens``), for ``--tpm`` on replay."""
+        """The tokens the recorded answer reports (``usage.total_tokens``, or ``response.usage`` in a
+        Responses stream's last event), for ``--tpm`` on replay."""
         bodies = [self.response_body] if self.events is None else [e.data for e in reversed(self.events)]
         for body in bodies:
             value = body.parsed() if body is not None else None
+            if isinstance(value, dict) and isinstance(value.get("response"), dict):
+                value = value["response"]
             usage = value.get("usage") if isinstance(value, dict) else None
             if isinstance(usage, dict) and isinstance(total := usage.get("total_tokens"), int):
                 return total

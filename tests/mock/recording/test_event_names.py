@@ -93,4 +93,6 @@ def test_a_recorded_responses_stream_replays_byte_for_byte_to_the_sdk(tmp_path: 
             )
         )
     assert [frame.event for frame in frames] == [event["event"] for event in events]
+    usage = events[-1]["data"]["response"]["usage"]
+    assert read(saved)[0].cost == usage["total_tokens"] > 0, "replays spend what the stream reported"
     assert isinstance(frames[-1].data, sdk.ResponsesIncompleteEvent)
