@@ -1,8 +1,9 @@
 """Mistral's own SDK (``mistralai``) straight at the mock, and at api.mistral.ai with a key.
 
 The mock is the oracle every shim test stands on, so it is held to the client Mistral ships too: chat,
-streams, tool calls, FIM, embeddings, OCR, models and errors, parsed by the SDK's own models (which refuse a
-missing required field), with every answer also checked against Mistral's spec by the suite's oracle. The
+streams, tool calls, FIM, embeddings, OCR, models, Mistral's native Responses API and errors, parsed by the
+SDK's own models (which refuse a missing required field), with every answer also checked against Mistral's
+spec by the suite's oracle (the spec has no ``/v1/responses``: there the SDK's models are the check). The
 same tests run against ``live-direct`` when ``MISTRAL_API_KEY`` is set, so a difference between the mock and
 the real API shows up as a failing cell there.
 
@@ -25,12 +26,13 @@ import httpx2 as httpx
 import pytest
 from mistralai.client import Mistral
 from mistralai.client import errors as mistral_errors
+from mistralai.client import models as mistral_models
 from mistralai.client.utils import BackoffStrategy, RetryConfig
 
 from contract_tests.conftest import TIMEOUT
 from contract_tests.oracle import Oracle
 from contract_tests.targets import Target
-from testkit.scenarios import WEATHER
+from testkit.scenarios import RESPONSES_WEATHER, WEATHER, responses_round_trip
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
 
@@ -159,6 +161,117 @@ def test_tool_call_in_a_stream(sdk: Mistral) -> None:
     assert [call.function.name for call in calls] == ["get_weather"]
     assert isinstance(json.loads(calls[0].function.arguments), dict)  # type: ignore[arg-type]
     assert events[-1].data.choices[0].finish_reason == "tool_calls"
+
+
+# --- Mistral's native Responses API ---------------------------------------------------------------------
+#
+# mistralai's models validate strictly, except that an optional nested object that fails validation silently
+# becomes ``Unset``: the assertions below check that usage and the items are the SDK's models, not ``Unset``.
+
+
+def _output_text(output: list[Any]) -> str:
+    return "".join(
+        part.text
+        for item in output
+        if isinstance(item, mistral_models.ResponsesOutputMessage)
+        for part in item.content
+        if isinstance(part, mistral_models.ResponsesOutputText)
+    )
+
+
+def _assert_responses_usage(usage: Any) -> None:
+    assert isinstance(usage, mistral_models.ResponsesUsage), f"usage did not parse: {usage!r}"
+    assert usage.input_tokens > 0 and usage.output_tokens > 0
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens
+
+
+@pytest.mark.feature("Mistral SDK", "responses.create")
+def test_responses_create(sdk: Mistral) -> None:
+    response = sdk.responses.create(model=CHAT, input="Say hello.", instructions="Be brief.")
+    assert response.status == "completed" and response.object == "response"
+    assert response.instructions == "Be brief."
+    assert [type(item) for item in response.output] == [mistral_models.ResponsesOutputMessage]
+    assert _output_text(response.output)
+    _assert_responses_usage(response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "responses.create")
+async def test_responses_create_async_with_a_cut(async_sdk: Mistral) -> None:
+    response = await async_sdk.responses.create_async(model=CHAT, input=HELLO, max_output_tokens=16)  # type: ignore[arg-type]
+    assert response.status in ("completed", "incomplete")
+    if response.status == "incomplete":
+        assert isinstance(response.incomplete_details, mistral_models.ResponsesIncompleteDetails)
+        assert response.incomplete_details.reason == "max_output_tokens"
+    _assert_responses_usage(response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "responses.create (stream)")
+def test_responses_stream(sdk: Mistral) -> None:
+    frames = list(sdk.responses.create(model=CHAT, input=HELLO, stream=True))  # type: ignore[arg-type]
+    assert frames, "no events"
+    assert all(frame.event == frame.data.type for frame in frames), "each frame is named after its event"
+    numbers = [frame.data.sequence_number for frame in frames]
+    assert numbers == sorted(set(numbers)) and numbers[0] == 0
+    assert frames[0].event == "response.created"
+    lifecycle = [frame.data.response.id for frame in frames if hasattr(frame.data, "response")]
+    assert len(set(lifecycle)) == 1, "one response id throughout"
+    last = frames[-1].data
+    assert isinstance(last, mistral_models.ResponsesCompletedEvent | mistral_models.ResponsesIncompleteEvent)
+    deltas = "".join(
+        frame.data.delta for frame in frames if isinstance(frame.data, mistral_models.ResponsesTextDeltaEvent)
+    )
+    assert deltas and deltas == _output_text(last.response.output)
+    _assert_responses_usage(last.response.usage)
+
+
+@pytest.mark.feature("Mistral SDK", "responses with a function tool")
+def test_responses_function_tool_round_trip(sdk: Mistral) -> None:
+    """A forced call (Mistral's nine-character call id), its output sent back in the full history (the API
+    is stateless), then the final text."""
+    first = sdk.responses.create(
+        model=CHAT,
+        input=ASK,  # type: ignore[arg-type]
+        tools=[RESPONSES_WEATHER],  # type: ignore[list-item]
+        tool_choice="required",
+    )
+    calls = [item for item in first.output if isinstance(item, mistral_models.ResponsesFunctionToolCall)]
+    assert [call.name for call in calls] == ["get_weather"]
+    assert TOOL_CALL_ID.match(calls[0].call_id)
+    assert isinstance(json.loads(calls[0].arguments), dict)
+    assert [tool.name for tool in first.tools] == ["get_weather"] and first.tool_choice == "required"
+    final = responses_round_trip(sdk, CHAT)
+    assert final.status == "completed"
+    assert _output_text(final.output)
+    assert not [item for item in final.output if isinstance(item, mistral_models.ResponsesFunctionToolCall)]
+
+
+@pytest.mark.feature("Mistral SDK", "responses.count_input_tokens")
+def test_responses_count_input_tokens(sdk: Mistral) -> None:
+    counted = sdk.responses.count_input_tokens(model=CHAT, input=ASK)  # type: ignore[arg-type]
+    assert counted.object == "response.input_tokens" and counted.input_tokens > 0
+    with_tools = sdk.responses.count_input_tokens(model=CHAT, input=ASK, tools=[RESPONSES_WEATHER])  # type: ignore[arg-type,list-item]
+    assert with_tools.input_tokens > counted.input_tokens
+    created = sdk.responses.create(model=CHAT, input=ASK, max_output_tokens=16)  # type: ignore[arg-type]
+    assert isinstance(created.usage, mistral_models.ResponsesUsage)
+    assert counted.input_tokens == created.usage.input_tokens, "the count is what create bills"
+
+
+@pytest.mark.feature("Mistral SDK", "errors as the SDK's classes")
+def test_responses_refusals(sdk: Mistral, target: Target, oracle: Oracle) -> None:
+    """An unknown model is refused like on chat; ``store: true``, which the SDK will not even send (its
+    model makes ``store`` the constant false), is refused by the API too."""
+    with pytest.raises(mistral_errors.SDKError) as raised:
+        sdk.responses.create(model="no-such-model", input="Hi")
+    assert raised.value.status_code == 400
+    assert json.loads(raised.value.body)["message"] == "Invalid model: no-such-model"
+    with httpx.Client(
+        base_url=target.mistral_url,
+        headers={"Authorization": f"Bearer {target.api_key}"},
+        transport=oracle.transport(),
+        timeout=TIMEOUT,
+    ) as http:
+        answer = http.post("/v1/responses", json={"model": CHAT, "input": "Hi", "store": True})
+    assert answer.status_code in (400, 422)
 
 
 # --- FIM, embeddings, OCR, models -----------------------------------------------------------------------

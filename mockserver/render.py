@@ -4,11 +4,12 @@ Every source (synthetic answers, replayed recordings, authored fixtures) answers
 body, a refusal and a stream leave the mock the same way whichever source made them. (Record mode relays
 the upstream's bytes as they arrive, and is the one exception.)
 
-Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n``. Each event is due at an
-offset from the start of the stream (evenly spaced for synthetic streams, as recorded for replays);
-sleeping until each absolute deadline (instead of sleeping a gap after each write) keeps timing error from
-accumulating over long streams. Events already due are written in one go, which is what makes zero-delay
-streams fast.
+Mistral sends ``data: <compact JSON>\\n\\n`` events only, then ``data: [DONE]\\n\\n`` (its native
+Responses streams name each event, ``event: <type>``, and end without ``[DONE]``: ``encode_event``). Each
+event is due at an offset from the start of the stream (evenly spaced for synthetic streams, as recorded
+for replays); sleeping until each absolute deadline (instead of sleeping a gap after each write) keeps
+timing error from accumulating over long streams. Events already due are written in one go, which is what
+makes zero-delay streams fast.
 
 An event is never written before its deadline. The event loop's timers are only as fine as ``epoll``'s
 whole milliseconds, so a plain sleep lands up to 1 ms late: good enough for synthetic pacing
@@ -33,6 +34,7 @@ from mistral_wire.contract.errors import JSON, MistralError, ValidationShape
 CONTENT_TYPE = wire_sse.CONTENT_TYPE
 DONE = wire_sse.DONE
 encode = wire_sse.encode
+encode_event = wire_sse.encode_event
 
 
 @dataclass(frozen=True)

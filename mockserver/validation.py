@@ -22,6 +22,8 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
+from mistral_wire.contract.responses import CountResponseInputTokensRequest, CreateResponseRequest
+from mistral_wire.contract.responses_semantics import check_responses
 from mockserver.render import Rendered
 
 
@@ -65,11 +67,23 @@ def _ocr(raw: bytes, content_type: str | None) -> Accepted:
     return Accepted("/v1/ocr", request, payload, semantics.check_ocr(request.model))
 
 
+def _responses(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(CreateResponseRequest, raw, content_type)
+    return Accepted("/v1/responses", request, payload, check_responses(request))
+
+
+def _input_tokens(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(CountResponseInputTokensRequest, raw, content_type)
+    return Accepted("/v1/responses/input_tokens", request, payload, check_responses(request))
+
+
 VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
     "/v1/chat/completions": _chat,
     "/v1/fim/completions": _fim,
     "/v1/embeddings": _embeddings,
     "/v1/ocr": _ocr,
+    "/v1/responses": _responses,
+    "/v1/responses/input_tokens": _input_tokens,
 }
 """The POST routes whose bodies the contract knows."""
 

@@ -1,4 +1,5 @@
-"""One call per kind of Mistral interaction (chat, tools, streams, FIM, embeddings, OCR, models, errors).
+"""One call per kind of Mistral interaction (chat, tools, streams, FIM, embeddings, OCR, models, Responses,
+errors).
 
 ``scenarios`` makes them with Mistral's SDK: what ``make recordings`` records and the replay tests send again.
 ``INTERACTIONS`` are the same kinds as raw HTTP requests (``send``), for the record-and-replay round trips.
@@ -20,6 +21,13 @@ WEATHER = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
+RESPONSES_WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+"""The same tool in the Responses API's flat form."""
 
 
 def _pdf() -> str:
@@ -30,6 +38,25 @@ def _pdf() -> str:
     buffer = io.BytesIO()
     writer.write(buffer)
     return "data:application/pdf;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def responses_round_trip(client: Mistral, model: str = "mistral-small-latest") -> Any:
+    """A forced function call, then its output sent back with the whole history: Mistral's Responses
+    API is stateless, so the second request carries the first one's output item."""
+    ask = [{"role": "user", "content": "What's the weather in Paris?"}]
+    first = client.responses.create(
+        model=model,
+        input=ask,  # type: ignore[arg-type]
+        tools=[RESPONSES_WEATHER],  # type: ignore[list-item]
+        tool_choice="required",
+    )
+    (call,) = first.output
+    history = [
+        *ask,
+        call,  # the output item as the SDK parsed it, sent back as it is
+        {"type": "function_call_output", "call_id": call.call_id, "output": '{"temperature_c": 18}'},  # type: ignore[union-attr]
+    ]
+    return client.responses.create(model=model, input=history, tools=[RESPONSES_WEATHER])  # type: ignore[arg-type,list-item]
 
 
 def scenarios(client: Mistral) -> dict[str, Callable[[], Any]]:
@@ -58,9 +85,25 @@ def scenarios(client: Mistral) -> dict[str, Callable[[], Any]]:
         "ocr": lambda: client.ocr.process(
             model="mistral-ocr-latest", document={"type": "document_url", "document_url": _pdf()}
         ),
+        "responses": lambda: client.responses.create(model="mistral-small-latest", input="Say hello."),
+        "responses stream": lambda: list(
+            client.responses.create(
+                model="mistral-small-latest",
+                input=ask,  # type: ignore[arg-type]
+                stream=True,
+                max_output_tokens=40,
+            )
+        ),
+        "responses tools": lambda: responses_round_trip(client),
+        "responses input tokens": lambda: client.responses.count_input_tokens(
+            model="mistral-small-latest",
+            input=ask,
+            tools=[RESPONSES_WEATHER],  # type: ignore[arg-type,list-item]
+        ),
         "models": lambda: client.models.list(),
         "model": lambda: client.models.retrieve(model_id="mistral-small-latest"),
         "error unknown model": lambda: client.chat.complete(model="no-such-model", messages=ask),
+        "error responses unknown model": lambda: client.responses.create(model="no-such-model", input="Hi"),
         "error tool call id": lambda: client.chat.complete(
             model="mistral-small-latest",
             messages=[
@@ -157,6 +200,19 @@ INTERACTIONS: list[tuple[str, str, str, dict[str, Any] | None]] = [
         "POST",
         "/v1/chat/completions",
         {"model": "mistral-small-latest", "messages": [], "seed": 3},
+    ),
+    ("responses", "POST", "/v1/responses", {"model": "mistral-small-latest", "input": "Hi"}),
+    (
+        "responses-sse",
+        "POST",
+        "/v1/responses",
+        {"model": "mistral-small-latest", "input": "Hello", "stream": True, "max_output_tokens": 12},
+    ),
+    (
+        "responses-input-tokens",
+        "POST",
+        "/v1/responses/input_tokens",
+        {"model": "mistral-small-latest", "input": "Hello"},
     ),
 ]
 

@@ -337,6 +337,34 @@ def check_chat(request: ChatCompletionRequest) -> Family:
     return family
 
 
+def chat_family(model: str) -> Family:
+    """The family of a model that serves chat, or Mistral's invalid-model refusal."""
+    return _family_for(model, "completion_chat")
+
+
+def check_chat_resources(request: ChatCompletionRequest, family: Family) -> None:
+    """Chat's rules on what a conversation uses, without its rules on the conversation itself.
+
+    Capabilities (images, audio, tools, ``reasoning_effort``), tool definitions (function names and
+    parameter schemas, by mistral-common, against a one-turn conversation so that no turn rule can fire)
+    and the grammar compiler's refusals of response schemas. For endpoints that run on the chat models with
+    a conversation format of their own (Mistral's native Responses), whose turns are checked elsewhere.
+    """
+    _capability_refusals(request, family)
+    mc: MCChatCompletionRequest[Any] = MCChatCompletionRequest.model_construct(
+        model=request.model,
+        messages=[mc_messages.UserMessage.model_construct(content="-")],
+        tools=_mc_tools(request),
+    )
+    try:
+        _VALIDATORS[False].validate_request(mc)
+    except MistralCommonException as exc:
+        raise _refusal(exc) from None
+    for schema in _schemas_of(request):
+        if (refusal := _grammar_refusal(schema)) is not None:
+            raise refusal
+
+
 def check_fim(model: str) -> Family:
     return _family_for(model, "completion_fim")
 
@@ -385,7 +413,9 @@ def check_embeddings(request: EmbeddingRequest) -> Family:
 
 
 __all__ = [
+    "chat_family",
     "check_chat",
+    "check_chat_resources",
     "check_embedding_model",
     "check_embeddings",
     "check_fim",

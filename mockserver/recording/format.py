@@ -78,15 +78,21 @@ class Body:
 
 @dataclass(frozen=True)
 class Event:
-    """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent."""
+    """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent.
+
+    ``name`` is the event's ``event:`` field, for streams that name their events (Mistral's native
+    Responses streams; its chat streams do not): replayed as an ``event:`` line before the data.
+    """
 
     at_ms: float
     data: Body
+    name: str | None = None
 
     def to_bytes(self) -> bytes:
+        head = b"" if self.name is None else b"event: " + self.name.encode("utf-8") + b"\n"
         if self.data.text is None and self.data.value == DONE:
-            return b"data: [DONE]\n\n"
-        return b"data: " + self.data.to_bytes() + b"\n\n"
+            return head + b"data: [DONE]\n\n"
+        return head + b"data: " + self.data.to_bytes() + b"\n\n"
 
 
 @dataclass(frozen=True)
@@ -125,10 +131,13 @@ class Recording:
 
     @functools.cached_property
     def cost(self) -> int:
-        """The tokens the recorded answer reports (``usage.total_tokens``), for ``--tpm`` on replay."""
+        """The tokens the recorded answer reports (``usage.total_tokens``, or ``response.usage`` in a
+        Responses stream's last event), for ``--tpm`` on replay."""
         bodies = [self.response_body] if self.events is None else [e.data for e in reversed(self.events)]
         for body in bodies:
             value = body.parsed() if body is not None else None
+            if isinstance(value, dict) and isinstance(value.get("response"), dict):
+                value = value["response"]
             usage = value.get("usage") if isinstance(value, dict) else None
             if isinstance(usage, dict) and isinstance(total := usage.get("total_tokens"), int):
                 return total
@@ -156,7 +165,9 @@ class Recording:
         request, response = data["request"], data["response"]
         events = None
         if "events" in response:
-            events = tuple(Event(float(e.get("at_ms", 0)), _event_body(e)) for e in response["events"])
+            events = tuple(
+                Event(float(e.get("at_ms", 0)), _event_body(e), _event_name(e)) for e in response["events"]
+            )
         return cls(
             method=request["method"].upper(),
             path=request["path"],
@@ -173,11 +184,21 @@ class Recording:
 
 def _event_json(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"at_ms": round(event.at_ms, 1)}
+    if event.name is not None:
+        out["event"] = event.name
     if event.data.text is None:
         out["data"] = event.data.value
     else:
         out["text"] = event.data.text
     return out
+
+
+def _event_name(data: dict[str, Any]) -> str | None:
+    """An event's name; files without one (every chat stream, every file before names) have none."""
+    name = data.get("event")
+    if name is not None and (not isinstance(name, str) or "\n" in name or "\r" in name):
+        raise TypeError(f"an event name must be one line of text, not {name!r}")
+    return name
 
 
 def _event_body(data: dict[str, Any]) -> Body:

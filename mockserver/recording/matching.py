@@ -23,6 +23,7 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
+from mistral_wire.contract.responses import CountResponseInputTokensRequest, CreateResponseRequest
 from mockserver.recording.format import Body
 
 CONTRACTS: dict[str, type[BaseModel]] = {
@@ -30,6 +31,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "/v1/fim/completions": FIMCompletionRequest,
     "/v1/embeddings": EmbeddingRequest,
     "/v1/ocr": OCRRequest,
+    "/v1/responses": CreateResponseRequest,
+    "/v1/responses/input_tokens": CountResponseInputTokensRequest,
 }
 # A message's role says what it is; it is kept even where the contract gives it a default.
 DISCRIMINATORS = frozenset({"role"})

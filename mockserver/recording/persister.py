@@ -59,6 +59,8 @@ def _subject(recording: Recording) -> str:
     if not isinstance(body, dict):
         return recording.path.rsplit("/", 1)[-1] if recording.path.startswith("/v1/models/") else "list"
     messages = body.get("messages")
+    if not isinstance(messages, list) and _is_items(body.get("input")):
+        messages = body["input"]  # a Responses conversation: its messages are items with a role
     if isinstance(messages, list):
         for message in reversed(messages):
             if isinstance(message, dict) and message.get("role") == "user":
@@ -84,6 +86,10 @@ def _subject(recording: Recording) -> str:
         kind = document.get("type")
         return kind if isinstance(kind, str) else "document"
     return body.get("model", "request") if isinstance(body.get("model"), str) else "request"
+
+
+def _is_items(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
 
 
 def file_stem(recording: Recording, key: str) -> str:

@@ -21,7 +21,7 @@ from multidict import CIMultiDict
 from mistral_wire import scrub
 from mistral_wire.contract.errors import MistralError, envelope
 from mistral_wire.http import HOP_BY_HOP, base_url, bearer, forwardable
-from mistral_wire.sse import DataLines
+from mistral_wire.sse import Frame, Frames
 from mockserver.faults import HEADER as FAULT_HEADER
 from mockserver.recording.format import Body, Event, Recording, event_data
 from mockserver.recording.store import RecordingStore
@@ -35,22 +35,23 @@ NOT_PASSED_BACK = HOP_BY_HOP | {"content-encoding", "set-cookie"}
 
 
 class EventSplitter:
-    """Cuts a byte stream into SSE events as they complete, noting when each one did."""
+    """Cuts a byte stream into SSE events as they complete, noting when each one did, and its name (the
+    ``event:`` field) where the stream names its events."""
 
     def __init__(self, started: float) -> None:
         self.started = started
-        self.lines = DataLines()
+        self.frames = Frames()
         self.events: list[Event] = []
 
     def feed(self, data: bytes) -> None:
-        self._add(self.lines.feed(data))
+        self._add(self.frames.feed(data))
 
     def close(self) -> None:
-        self._add(self.lines.close())
+        self._add(self.frames.close())
 
-    def _add(self, payloads: list[str]) -> None:
+    def _add(self, frames: list[Frame]) -> None:
         at_ms = (time.monotonic() - self.started) * 1000
-        self.events.extend(Event(at_ms, event_data(payload)) for payload in payloads)
+        self.events.extend(Event(at_ms, event_data(frame.data), frame.event) for frame in frames)
 
 
 def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:

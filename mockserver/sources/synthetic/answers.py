@@ -13,24 +13,30 @@ from mistral_wire.contract.requests import (
     FIMCompletionRequest,
     OCRRequest,
 )
+from mistral_wire.contract.responses import CountResponseInputTokensRequest, CreateResponseRequest
 from mockserver.sources.synthetic import chat as chat_synth
 from mockserver.sources.synthetic import embeddings as embeddings_synth
 from mockserver.sources.synthetic import fim as fim_synth
 from mockserver.sources.synthetic import ocr as ocr_synth
+from mockserver.sources.synthetic import responses as responses_synth
 from mockserver.sources.synthetic import seeds
 from mockserver.validation import Accepted
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A computed answer. ``answer`` (chat, FIM) is rendered at send time, when ``created`` is known."""
+    """A computed answer. ``answer`` (chat, FIM) and ``reply`` (Responses) are rendered at send time, when
+    ``created`` is known."""
 
     answer: chat_synth.Answer | None = None
     body: dict[str, Any] | None = None
     stream: bool = False
     cost: int = 0
+    reply: responses_synth.Reply | None = None
 
     def json(self, created: int) -> dict[str, Any]:
+        if self.reply is not None:
+            return responses_synth.render(self.reply, created)
         if self.answer is not None:
             return chat_synth.render(self.answer, created)
         assert self.body is not None
@@ -67,9 +73,25 @@ def ocr(accepted: Accepted) -> Outcome:
     return Outcome(body=body, cost=body["usage_info"]["pages_processed"])
 
 
+def responses(accepted: Accepted) -> Outcome:
+    request = accepted.request
+    assert isinstance(request, CreateResponseRequest)
+    reply = responses_synth.reply(request, accepted.family, accepted.payload)
+    return Outcome(reply=reply, stream=request.stream, cost=reply.usage["total_tokens"])
+
+
+def input_tokens(accepted: Accepted) -> Outcome:
+    request = accepted.request
+    assert isinstance(request, CountResponseInputTokensRequest)
+    # Counting is free: no tokens are generated.
+    return Outcome(body=responses_synth.input_tokens(request, accepted.family))
+
+
 POST_ROUTES: dict[str, Callable[[Accepted], Outcome]] = {
     "/v1/chat/completions": chat,
     "/v1/fim/completions": fim,
     "/v1/embeddings": embeddings,
     "/v1/ocr": ocr,
+    "/v1/responses": responses,
+    "/v1/responses/input_tokens": input_tokens,
 }

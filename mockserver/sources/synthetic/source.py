@@ -17,6 +17,7 @@ from mockserver.cache import LRU
 from mockserver.render import Rendered
 from mockserver.sources import Call
 from mockserver.sources.synthetic import chat as chat_synth
+from mockserver.sources.synthetic import responses as responses_synth
 from mockserver.sources.synthetic.answers import POST_ROUTES, Outcome
 from mockserver.validation import Accepted, Refused
 
@@ -72,10 +73,17 @@ class SyntheticSource:
     async def _stream(
         self, call: Call, outcome: Outcome, created: int, headers: dict[str, str]
     ) -> web.StreamResponse:
-        assert outcome.answer is not None
-        padding = random.Random(outcome.answer.id) if call.settings.padding else None
-        events = [render.encode(chunk) for chunk in chat_synth.chunks(outcome.answer, created, padding)]
-        events.append(render.DONE)
+        if outcome.reply is not None:
+            # Named events and no [DONE]; the live API's "p" padding is a chat-chunk field.
+            events = [
+                render.encode_event(name, data)
+                for name, data in responses_synth.events(outcome.reply, created)
+            ]
+        else:
+            assert outcome.answer is not None
+            padding = random.Random(outcome.answer.id) if call.settings.padding else None
+            events = [render.encode(chunk) for chunk in chat_synth.chunks(outcome.answer, created, padding)]
+            events.append(render.DONE)
         fault = call.fault
         chunk_ms = fault.chunk_ms if fault.chunk_ms is not None else call.settings.chunk_ms
         return await render.stream(

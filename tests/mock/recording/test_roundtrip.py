@@ -1,7 +1,7 @@
 """Record through the mock in front of a synthetic upstream, stop the upstream, replay: same answers.
 
-Covers chat, tools, SSE (events and timing), FIM, embeddings, OCR, models and errors, plus the recording
-format itself (readable JSON, decoded bodies, allow-listed headers).
+Covers chat, tools, SSE (events and timing), FIM, embeddings, OCR, models, Responses (named SSE events) and
+errors, plus the recording format itself (readable JSON, decoded bodies, allow-listed headers).
 """
 
 import asyncio
@@ -149,7 +149,15 @@ def test_the_recording_format_is_readable(recorded: Any) -> None:
     folder, _ = recorded
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.json"))
     assert len(names) == len(INTERACTIONS)
-    assert {name.split("/")[0] for name in names} == {"chat", "fim", "embeddings", "ocr", "models"}
+    assert {name.split("/")[0] for name in names} == {
+        "chat",
+        "fim",
+        "embeddings",
+        "ocr",
+        "models",
+        "responses",
+        "responses-input-tokens",
+    }
     (chat_file,) = [
         p for p in (folder / "chat").glob("chat-hi-*.json") if re.fullmatch(r"chat-hi-[0-9a-f]{8}", p.stem)
     ]
