@@ -92,6 +92,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "/v1/fim/completions": FIMCompletionRequest,
     "/v1/embeddings": EmbeddingRequest,
     "/v1/ocr": OCRRequest,
+    "/v1/responses": CreateResponseRequest,
+    "/v1/responses/input_tokens": CountResponseInputTokensRequest,
 }
 """The request model of each route in ``VALIDATORS`` (the drift check holds them against Mistral's SDK)."""
 

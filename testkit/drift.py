@@ -81,22 +81,26 @@ def _nested(annotation: Any) -> list[type[BaseModel]]:
 def _pairs(
     ours: list[type[BaseModel]], theirs: list[type[BaseModel]], path: str
 ) -> Iterator[tuple[type[BaseModel] | None, type[BaseModel] | None, str]]:
-    """The nested models of one field, paired by discriminator tag (or alone on each side)."""
+    """The nested models of one field, paired by name first, then by discriminator tag (a union may hold
+    two models with the same tag, e.g. two kinds of message), or alone on each side."""
     if len(ours) == 1 and len(theirs) == 1:
         yield ours[0], theirs[0], path
         return
-    by_tag = {_tag(model): model for model in theirs}
-    matched: set[Any] = set()
+    left = {model.__name__: model for model in theirs}
+    unmatched: list[type[BaseModel]] = []
     for model in ours:
-        tag = _tag(model)
-        other = by_tag.get(tag) if tag is not None else None
-        label = f"{path}[{tag[1] if tag else model.__name__}]"
+        other = left.pop(model.__name__, None)
         if other is not None:
-            matched.add(tag)
-        yield model, other, label
+            yield model, other, f"{path}[{model.__name__}]"
+        else:
+            unmatched.append(model)
+    by_tag = {_tag(model): model for model in left.values()}
+    for model in unmatched:
+        tag = _tag(model)
+        other = by_tag.pop(tag, None) if tag is not None else None
+        yield model, other, f"{path}[{tag[1] if tag else model.__name__}]"
     for tag, model in by_tag.items():
-        if tag not in matched:
-            yield None, model, f"{path}[{tag[1] if tag else model.__name__}]"
+        yield None, model, f"{path}[{tag[1] if tag else model.__name__}]"
 
 
 def _families(annotation: Any) -> frozenset[str]:

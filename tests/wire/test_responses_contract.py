@@ -5,7 +5,9 @@ Mistral's current API) is what ``mistral_wire.contract.responses`` mirrors: the 
 order (pydantic reports errors in field order), the same required ones, the same nullability (the SDK's
 TypedDicts say ``Nullable`` where the schema allows null), the same literals and constant defaults, the same
 handling of unknown keys, and nested models of the same names (the SDK prefixes inline ones with their
-parent's name). A new or changed field in a newer SDK fails here, naming it.
+parent's name). A new or changed field in a newer SDK fails here, naming it. (The drift check,
+tests/wire/test_drift.py, holds every route's model against the SDK's by types, values and nesting; this
+adds what only the Responses models need: field order, nullability and the SDK's constant defaults.)
 """
 
 import sys
@@ -16,18 +18,14 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import pytest
 from mistralai.client import models as sdk
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from mistral_wire.contract.responses import CountResponseInputTokensRequest, CreateResponseRequest
+from testkit.annotations import wire_fields
 
 ROOTS: list[tuple[type[BaseModel], type[BaseModel]]] = [
     (CreateResponseRequest, sdk.CreateResponseRequest),
     (CountResponseInputTokensRequest, sdk.CountResponseInputTokensRequest),
 ]
-
-
-def wire_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def unaliased(annotation: Any) -> Any:
