@@ -42,6 +42,8 @@ class SyntheticSource:
             return None
         if isinstance(verdict, Refused):
             return call.refuse(verdict.refusal)
+        if not isinstance(verdict, Accepted):
+            return None
         outcome = self._outcome(call, verdict)
         if isinstance(outcome, Rendered):
             return call.refuse(outcome, "synthetic")
