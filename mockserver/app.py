@@ -11,9 +11,11 @@ from aiohttp import web
 
 from mistral_wire import tokens
 from mockserver.edges import edges
+from mockserver.jobs.batch import BatchJobs
 from mockserver.jobs.files import FileStore
+from mockserver.jobs.lines import LineEngine
 from mockserver.jobs.source import SIGNED_PREFIX, JobsSource, signed_download
-from mockserver.keys import FILES, LIMITER, SETTINGS, WARM
+from mockserver.keys import FILES, JOBS, LIMITER, SETTINGS, WARM
 from mockserver.pipeline import Pipeline
 from mockserver.ratelimit import RateLimiter
 from mockserver.recording.store import RecordingStore
@@ -53,6 +55,11 @@ JOB_ROUTES = (
     ("DELETE", "/v1/files/{file_id}"),
     ("GET", "/v1/files/{file_id}/content"),
     ("GET", "/v1/files/{file_id}/url"),
+    ("POST", "/v1/batch/jobs"),
+    ("GET", "/v1/batch/jobs"),
+    ("GET", "/v1/batch/jobs/{job_id}"),
+    ("DELETE", "/v1/batch/jobs/{job_id}"),
+    ("POST", "/v1/batch/jobs/{job_id}/cancel"),
 )
 """The files and batch-job routes (answered by ``JobsSource`` in synthetic mode)."""
 
@@ -64,6 +71,7 @@ async def _open_files(app: web.Application) -> None:
 
 
 async def _close_files(app: web.Application) -> None:
+    await app[JOBS].close()
     await asyncio.get_running_loop().run_in_executor(None, app[FILES].close)
 
 
@@ -111,6 +119,9 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     app.on_startup.append(_open_files)
     app.on_cleanup.append(_close_files)
     pipeline = Pipeline(sources_for(app, settings))
+    # A batch job's lines are answered from this mock's recordings when it replays, else generated.
+    engine = LineEngine(app.get(STORE) if settings.mode == "replay" else None, settings.validation_shape)
+    app[JOBS] = BatchJobs(app[FILES], engine, settings.job_step_ms)
     app.router.add_get("/health", health)
     app.router.add_get(SIGNED_PREFIX + "{file_id}", signed_download)
     if settings.mode == "synthetic":

@@ -21,6 +21,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from mistral_wire.contract import semantics
+from mistral_wire.contract.batch import (
+    BatchJobPath,
+    CreateBatchJobRequest,
+    GetBatchJobQuery,
+    ListBatchJobsQuery,
+)
 from mistral_wire.contract.catalogue import Family
 from mistral_wire.contract.errors import MistralError, ValidationShape, validation_failed
 from mistral_wire.contract.files import FilePath, ListFilesQuery, SignedUrlQuery, UploadFileForm
@@ -164,6 +170,22 @@ def _signed_url(incoming: Incoming, ids: Mapping[str, str]) -> tuple[Any, Any, A
     return path, query, None
 
 
+def _create_job(incoming: Incoming, ids: Mapping[str, str]) -> tuple[Any, Any, Any]:
+    request, _ = parse_request(CreateBatchJobRequest, incoming.raw, incoming.content_type)
+    semantics.check_batch_job(request)
+    return None, None, request
+
+
+def _list_jobs(incoming: Incoming, ids: Mapping[str, str]) -> tuple[Any, Any, Any]:
+    (query,) = _gathered(_query(ListBatchJobsQuery, incoming))
+    return None, query, None
+
+
+def _one_job(incoming: Incoming, ids: Mapping[str, str]) -> tuple[Any, Any, Any]:
+    path, query = _gathered(_path(BatchJobPath, ids), _query(GetBatchJobQuery, incoming))
+    return path, query, None
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -184,6 +206,11 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", "/v1/files/{file_id}", _one_file),
     _route("GET", "/v1/files/{file_id}/content", _one_file),
     _route("GET", "/v1/files/{file_id}/url", _signed_url),
+    _route("POST", "/v1/batch/jobs", _create_job),
+    _route("GET", "/v1/batch/jobs", _list_jobs),
+    _route("GET", "/v1/batch/jobs/{job_id}", _one_job),
+    _route("DELETE", "/v1/batch/jobs/{job_id}", _one_job),
+    _route("POST", "/v1/batch/jobs/{job_id}/cancel", _one_job),
 )
 """The resource routes the contract knows, by method and path template."""
 

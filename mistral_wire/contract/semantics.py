@@ -27,6 +27,7 @@ from mistral_common.protocol.instruct.validator import MistralRequestValidatorV1
 
 from mistral_wire import tokens
 from mistral_wire.contract import chunks, limits, messages
+from mistral_wire.contract.batch import ENDPOINT_CAPABILITIES, CreateBatchJobRequest
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.errors import MistralError, envelope, invalid_model, invalid_request
 from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
@@ -393,3 +394,21 @@ __all__ = [
     "embedding_width",
     "envelope",
 ]
+
+
+def check_batch_job(request: CreateBatchJobRequest) -> None:
+    """A job Mistral would refuse whole: nothing to run, or a model that does not serve the endpoint.
+
+    Assumption: no recording shows either refusal; the wording is the mock's, the unknown or misused
+    model is refused as the endpoint itself refuses it (``invalid_model``).
+    """
+    if not request.input_files and not request.requests:
+        raise invalid_request("Either input_files or requests must be provided")
+    if request.model is None:
+        return
+    if request.endpoint == "/v1/embeddings":
+        check_embedding_model(request.model)
+    elif request.endpoint in ENDPOINT_CAPABILITIES:
+        _family_for(request.model, ENDPOINT_CAPABILITIES[request.endpoint])
+    elif lookup(request.model) is None:
+        raise invalid_model(request.model)

@@ -6,34 +6,37 @@ files and batch services write theirs (``render.service_json``); a download is t
 from disk as ``application/octet-stream`` (the only answer Mistral's SDK accepts for it).
 """
 
-import asyncio
 import functools
 import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
+from mistral_wire.contract.batch import (
+    BatchJobPath,
+    CreateBatchJobRequest,
+    GetBatchJobQuery,
+    ListBatchJobsQuery,
+)
 from mistral_wire.contract.errors import MistralError, not_found
 from mistral_wire.contract.files import FilePath, ListFilesQuery, SignedUrlQuery, UploadFileForm
 from mockserver import render
+from mockserver.jobs.batch import BatchJob, BatchJobs
 from mockserver.jobs.files import FileStore
-from mockserver.keys import FILES
+from mockserver.jobs.threads import in_thread
+from mockserver.keys import FILES, JOBS
 from mockserver.sources import Call
 from mockserver.validation import Refused, Routed
 
-T = TypeVar("T")
 SIGNED_PREFIX = "/signed/files/"
 """Where a signed URL points: a download that needs no key, only the URL's own signature."""
 FILE_NOT_FOUND = "File not found"
+JOB_NOT_FOUND = "Batch job not found"
 
 Handler = Callable[["JobsSource", Call, Routed], Awaitable[web.StreamResponse]]
-
-
-async def in_thread(work: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
 def sign(store: FileStore, file_id: str, expires: int) -> str:
@@ -115,6 +118,60 @@ class JobsSource:
         url = f"{origin}{SIGNED_PREFIX}{file_id}?expires={expires}&signature={signature}"
         return render.service_json({"url": url}, self.headers(call))
 
+    # --- batch jobs -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def jobs(call: Call) -> BatchJobs:
+        return call.request.app[JOBS]
+
+    async def create_job(self, call: Call, verdict: Routed) -> web.StreamResponse:
+        request = verdict.body
+        assert isinstance(request, CreateBatchJobRequest)
+        files = self.files(call)
+        for file_id in request.input_files or []:
+            if files.get(str(file_id)) is None:
+                raise not_found(FILE_NOT_FOUND)
+        jobs = self.jobs(call)
+        job = await in_thread(functools.partial(jobs.create, request, call.fault.batch))
+        jobs.start(job)
+        return render.service_json(job.render(), self.headers(call))
+
+    async def list_jobs(self, call: Call, verdict: Routed) -> web.StreamResponse:
+        query = verdict.query
+        assert isinstance(query, ListBatchJobsQuery)
+        page, total = self.jobs(call).listing(query)
+        body = {"data": [job.render() for job in page], "object": "list", "total": total}
+        return render.service_json(body, self.headers(call))
+
+    def _job(self, call: Call, verdict: Routed) -> BatchJob:
+        path = verdict.path
+        assert isinstance(path, BatchJobPath)
+        job = self.jobs(call).get(str(path.job_id))
+        if job is None:
+            raise not_found(JOB_NOT_FOUND)
+        return job
+
+    async def get_job(self, call: Call, verdict: Routed) -> web.StreamResponse:
+        job = self._job(call, verdict)
+        query = verdict.query
+        assert isinstance(query, GetBatchJobQuery)
+        outputs = None
+        if job.done and (job.inline or query.inline):
+            # Filled for a job of inline requests even unasked (live, 2026-08), and for any job with
+            # ``inline=true``.
+            outputs = await in_thread(functools.partial(self.jobs(call).outputs, job))
+        return render.service_json(job.render(outputs), self.headers(call))
+
+    async def cancel_job(self, call: Call, verdict: Routed) -> web.StreamResponse:
+        job = self._job(call, verdict)
+        self.jobs(call).cancel(job)
+        return render.service_json(job.render(), self.headers(call))
+
+    async def delete_job(self, call: Call, verdict: Routed) -> web.StreamResponse:
+        job = self._job(call, verdict)
+        self.jobs(call).delete(job.id)
+        return render.service_json({"id": job.id, "object": "batch", "deleted": True}, self.headers(call))
+
 
 def download(store: FileStore, file_id: str, headers: dict[str, str]) -> web.StreamResponse:
     """The file's bytes, streamed from disk (``sendfile`` where the OS has it): memory stays flat."""
@@ -145,4 +202,9 @@ HANDLERS: dict[str, Handler] = {
     "DELETE /v1/files/{file_id}": JobsSource.delete,
     "GET /v1/files/{file_id}/content": JobsSource.content,
     "GET /v1/files/{file_id}/url": JobsSource.signed_url,
+    "POST /v1/batch/jobs": JobsSource.create_job,
+    "GET /v1/batch/jobs": JobsSource.list_jobs,
+    "GET /v1/batch/jobs/{job_id}": JobsSource.get_job,
+    "POST /v1/batch/jobs/{job_id}/cancel": JobsSource.cancel_job,
+    "DELETE /v1/batch/jobs/{job_id}": JobsSource.delete_job,
 }
