@@ -28,6 +28,11 @@ from mistral_wire.contract.batch import (
     ListBatchJobsQuery,
 )
 from mistral_wire.contract.catalogue import Family
+from mistral_wire.contract.classifiers import (
+    ChatClassificationRequest,
+    ChatModerationRequest,
+    ClassificationRequest,
+)
 from mistral_wire.contract.errors import MistralError, ValidationShape, validation_failed
 from mistral_wire.contract.files import FilePath, ListFilesQuery, SignedUrlQuery, UploadFileForm
 from mistral_wire.contract.parsing import parse_form, parse_params, parse_request
@@ -104,11 +109,36 @@ def _ocr(raw: bytes, content_type: str | None) -> Accepted:
     return Accepted("/v1/ocr", request, payload, semantics.check_ocr(request.model))
 
 
+def _moderations(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(ClassificationRequest, raw, content_type)
+    return Accepted("/v1/moderations", request, payload, semantics.check_moderation(request.model))
+
+
+def _chat_moderations(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(ChatModerationRequest, raw, content_type)
+    return Accepted("/v1/chat/moderations", request, payload, semantics.check_moderation(request.model))
+
+
+def _classifications(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(ClassificationRequest, raw, content_type)
+    return Accepted("/v1/classifications", request, payload, semantics.check_classification(request.model))
+
+
+def _chat_classifications(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(ChatClassificationRequest, raw, content_type)
+    family = semantics.check_classification(request.model)
+    return Accepted("/v1/chat/classifications", request, payload, family)
+
+
 VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
     "/v1/chat/completions": _chat,
     "/v1/fim/completions": _fim,
     "/v1/embeddings": _embeddings,
     "/v1/ocr": _ocr,
+    "/v1/moderations": _moderations,
+    "/v1/chat/moderations": _chat_moderations,
+    "/v1/classifications": _classifications,
+    "/v1/chat/classifications": _chat_classifications,
 }
 """The POST routes whose bodies the contract knows."""
 

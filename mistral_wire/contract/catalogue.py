@@ -144,6 +144,10 @@ FAMILIES: tuple[Family, ...] = (
            max_dimensions=3072),
     Family("mistral-moderation-2411", ("mistral-moderation-latest",), "moderation", "Content moderation.",
            8192, None, frozenset({"classification", "moderation"})),
+    # mistralai 3.7.0's ModerationLLMV2Config defaults to it; -latest still named 2411 in the last recorded
+    # models list (2025-12), so it keeps that alias.
+    Family("mistral-moderation-2603", (), "moderation", "Content moderation, eleven categories.",
+           8192, None, frozenset({"classification", "moderation"})),
     Family("mistral-ocr-2512", ("mistral-ocr-latest",), "ocr", "Document understanding and OCR.", 16384, 0.0,
            frozenset({"function_calling", "vision", "ocr"})),
     Family("mistral-ocr-2505", (), "ocr", "Document OCR, May 2025.", 16384, 0.0,

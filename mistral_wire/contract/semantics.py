@@ -412,3 +412,11 @@ def check_batch_job(request: CreateBatchJobRequest) -> None:
         _family_for(request.model, ENDPOINT_CAPABILITIES[request.endpoint])
     elif lookup(request.model) is None:
         raise invalid_model(request.model)
+
+
+def check_moderation(model: str) -> Family:
+    return _family_for(model, "moderation")
+
+
+def check_classification(model: str) -> Family:
+    return _family_for(model, "classification")

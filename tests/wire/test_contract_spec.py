@@ -18,6 +18,12 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from mistral_wire.contract.batch import CreateBatchJobRequest
+from mistral_wire.contract.classifiers import (
+    ChatClassificationRequest,
+    ChatModerationRequest,
+    ClassificationRequest,
+)
 from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
@@ -31,6 +37,10 @@ ROOTS: tuple[type[BaseModel], ...] = (
     FIMCompletionRequest,
     EmbeddingRequest,
     OCRRequest,
+    CreateBatchJobRequest,
+    ClassificationRequest,
+    ChatModerationRequest,
+    ChatClassificationRequest,
 )
 FAMILIES = frozenset({"string", "integer", "number", "boolean", "null", "array", "object"})
 

@@ -280,3 +280,13 @@ def test_schema_errors_are_422s_located_in_body_path_and_query(mock: httpx.Clien
     assert query["loc"] == ["query", "status", 0]
     unknown = mock.post("/v1/batch/jobs/00000000-0000-4000-8000-000000000000/cancel")
     assert (unknown.status_code, unknown.json()) == (404, {"detail": "Batch job not found"})
+
+
+def test_moderation_lines_answer_like_the_endpoint(mock: httpx.Client) -> None:
+    file_id = upload(mock, jsonl([{"custom_id": "m", "body": {"input": ["I will kill you", "hello"]}}]))
+    job = create(mock, input_files=[file_id], model="mistral-moderation-latest", endpoint="/v1/moderations")
+    (line,) = lines_of(mock, poll(mock, job["id"])[-1]["output_file"])
+    direct = mock.post(
+        "/v1/moderations", json={"model": "mistral-moderation-latest", "input": ["I will kill you", "hello"]}
+    )
+    assert line["response"]["body"] == direct.json()
