@@ -24,6 +24,7 @@ from mockserver.sources import Source
 from mockserver.sources.record import RecordSource
 from mockserver.sources.replay import MissSource, ReplaySource
 from mockserver.sources.synthetic.answers import POST_ROUTES
+from mockserver.sources.synthetic.audio import ROUTES as AUDIO_ROUTES
 from mockserver.sources.synthetic.source import SyntheticSource
 
 STORE = web.AppKey("store", RecordingStore)
@@ -131,6 +132,8 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
             app.router.add_post(path, pipeline.handle)
         for method, path in JOB_ROUTES:
             app.router.add_route(method, path, pipeline.handle)
+        for path in AUDIO_ROUTES:
+            app.router.add_post(path, pipeline.handle)
     else:
         app.router.add_route("*", "/{tail:.*}", pipeline.handle)
     app.on_startup.append(_warm)

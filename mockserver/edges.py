@@ -30,9 +30,9 @@ from mistral_wire.http import bearer
 from mistral_wire.scrub import REDACTED
 from mockserver import faults, ids, logs, render
 from mockserver.keys import API_KEY, ARRIVED, CORRELATION_ID, FAULT, LIMITER, REQUEST_ID, SETTINGS
+from mockserver.ratelimit import retry_seconds
 from mockserver.render import Rendered
 from mockserver.settings import MockSettings
-from mockserver.sources.synthetic.source import retry_seconds
 
 log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

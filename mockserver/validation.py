@@ -21,6 +21,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from mistral_wire.contract import semantics
+from mistral_wire.contract.audio import (
+    AudioTranscriptionRequest,
+    AudioTranscriptionRequestStream,
+    SpeechRequest,
+)
 from mistral_wire.contract.batch import (
     BatchJobPath,
     CreateBatchJobRequest,
@@ -35,7 +40,7 @@ from mistral_wire.contract.classifiers import (
 )
 from mistral_wire.contract.errors import MistralError, ValidationShape, validation_failed
 from mistral_wire.contract.files import FilePath, ListFilesQuery, SignedUrlQuery, UploadFileForm
-from mistral_wire.contract.parsing import parse_form, parse_params, parse_request
+from mistral_wire.contract.parsing import as_bool, parse_form, parse_params, parse_request
 from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
@@ -130,6 +135,11 @@ def _chat_classifications(raw: bytes, content_type: str | None) -> Accepted:
     return Accepted("/v1/chat/classifications", request, payload, family)
 
 
+def _speech(raw: bytes, content_type: str | None) -> Accepted:
+    request, payload = parse_request(SpeechRequest, raw, content_type)
+    return Accepted("/v1/audio/speech", request, payload, semantics.check_speech(request))
+
+
 VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
     "/v1/chat/completions": _chat,
     "/v1/fim/completions": _fim,
@@ -139,6 +149,7 @@ VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
     "/v1/chat/moderations": _chat_moderations,
     "/v1/classifications": _classifications,
     "/v1/chat/classifications": _chat_classifications,
+    "/v1/audio/speech": _speech,
 }
 """The POST routes whose bodies the contract knows."""
 
@@ -146,6 +157,24 @@ VALIDATORS: dict[str, Callable[[bytes, str | None], Accepted]] = {
 def accept(path: str, raw: bytes, content_type: str | None) -> Accepted:
     """The accepted request, or Mistral's refusal raised as ``MistralError`` (``KeyError``: no such route)."""
     return VALIDATORS[path](raw, content_type)
+
+
+def _transcription(incoming: Incoming) -> Accepted:
+    """One route, the spec's two schemas: ``stream`` (true or false, as a form reads it) picks the model."""
+    form = incoming.form
+    fields, tokens = (form.fields, form.tokens()) if form is not None else ({}, {})
+    streamed = as_bool(fields["stream"][-1]) is True if fields.get("stream") else False
+    model = AudioTranscriptionRequestStream if streamed else AudioTranscriptionRequest
+    request = parse_form(model, fields, tokens)
+    family = semantics.check_transcription(request)
+    payload = form.summary() if form is not None else {}
+    return Accepted("/v1/audio/transcriptions", request, payload, family)
+
+
+FORM_VALIDATORS: dict[str, Callable[[Incoming], Accepted]] = {
+    "/v1/audio/transcriptions": _transcription,
+}
+"""The POST routes whose bodies are forms, judged from the form the pipeline read."""
 
 
 # --- resources: files and batch jobs ------------------------------------------------------------------------
@@ -244,7 +273,7 @@ ROUTES: tuple[Route, ...] = (
 )
 """The resource routes the contract knows, by method and path template."""
 
-FORM_PATHS = frozenset({"/v1/files"})
+FORM_PATHS = frozenset({"/v1/files", *FORM_VALIDATORS})
 """Routes whose body is a form: the pipeline reads it as one (file parts to disk), whatever its type."""
 
 
@@ -258,6 +287,8 @@ def route_of(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 def judge(incoming: Incoming, shape: ValidationShape) -> Verdict | None:
     """The verdict on a request, as a value; None for a route the contract has no model of."""
     try:
+        if incoming.method == "POST" and incoming.path in FORM_VALIDATORS:
+            return FORM_VALIDATORS[incoming.path](incoming)
         if incoming.method == "POST" and incoming.path in VALIDATORS:
             return accept(incoming.path, incoming.raw, incoming.content_type)
         found = route_of(incoming.method, incoming.path)

@@ -145,7 +145,8 @@ def _bool_literal(annotation: Any) -> bool:
     return origin is Literal and all(isinstance(value, bool) for value in arguments)
 
 
-def _as_bool(text: str) -> bool | str:
+def as_bool(text: str) -> bool | str:
+    """Form text as FastAPI reads a boolean (``true``, ``1``, ``on`` ...), or the text itself."""
     lowered = text.strip().lower()
     return True if lowered in _TRUE else False if lowered in _FALSE else text
 
@@ -168,7 +169,7 @@ def parse_params(
             continue
         value: Any = sent if _is_sequence(field.annotation) else sent[-1]
         if _bool_literal(field.annotation) and isinstance(value, str):
-            value = _as_bool(value)
+            value = as_bool(value)
         gathered[key] = value
     try:
         return model.model_validate(gathered)

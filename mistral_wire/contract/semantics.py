@@ -27,6 +27,7 @@ from mistral_common.protocol.instruct.validator import MistralRequestValidatorV1
 
 from mistral_wire import tokens
 from mistral_wire.contract import chunks, limits, messages
+from mistral_wire.contract.audio import AudioTranscriptionRequest, SpeechRequest
 from mistral_wire.contract.batch import ENDPOINT_CAPABILITIES, CreateBatchJobRequest
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.errors import MistralError, envelope, invalid_model, invalid_request
@@ -420,3 +421,22 @@ def check_moderation(model: str) -> Family:
 
 def check_classification(model: str) -> Family:
     return _family_for(model, "classification")
+
+
+DEFAULT_SPEECH_MODEL = "voxtral-mini-tts-latest"
+
+
+def check_transcription(request: AudioTranscriptionRequest) -> Family:
+    """The model must transcribe, and the audio come one way (the mock's wording: no recording shows these
+    refusals)."""
+    family = _family_for(request.model, "audio_transcription")
+    given = [name for name in ("file", "file_url", "file_id") if getattr(request, name) is not None]
+    if len(given) != 1:
+        raise invalid_request("Exactly one of file, file_url or file_id must be provided")
+    if request.speaker_references and not request.diarize:
+        raise invalid_request("speaker_references requires diarize to be true")
+    return family
+
+
+def check_speech(request: SpeechRequest) -> Family:
+    return _family_for(request.model or DEFAULT_SPEECH_MODEL, "audio_speech")
