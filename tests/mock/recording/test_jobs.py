@@ -146,3 +146,44 @@ def test_an_audio_stream_keeps_its_event_names(start_mock: Callable[..., str], t
         )
     assert [event.event for event in replayed] == recorded
     assert replayed[-1].event == "transcription.done"
+
+
+def test_a_batch_line_is_answered_by_its_recording_when_replaying(
+    start_mock: Callable[..., str], tmp_path: Path
+) -> None:
+    """In replay mode (``--on-miss synthetic`` runs jobs), a line whose request was recorded gets the
+    recorded answer (in the batch flavour of a chat answer); the others are generated."""
+    folder = tmp_path / "recordings"
+    question = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Recorded?"}]}
+    recorder = start_mock(mode="record", upstream=start_mock(), recordings=folder)
+    with httpx.Client(base_url=recorder, headers=AUTH, timeout=30) as http:
+        recorded = http.post("/v1/chat/completions", json=question).json()
+    settled(folder, 1)
+    replayer = start_mock(mode="replay", recordings=folder, speed=0, on_miss="synthetic", job_step_ms=5)
+    rows = [
+        {"custom_id": "r", "body": {"messages": question["messages"]}},
+        {"custom_id": "g", "body": {"messages": [{"role": "user", "content": "New?"}]}},
+    ]
+    with httpx.Client(base_url=replayer, headers=AUTH, timeout=30) as http:
+        content = b"".join(json.dumps(row).encode() + b"\n" for row in rows)
+        file_id = upload(http, content, "in.jsonl").json()["id"]
+        create = {
+            "endpoint": "/v1/chat/completions",
+            "model": "mistral-small-latest",
+            "input_files": [file_id],
+        }
+        job = http.post("/v1/batch/jobs", json=create).json()
+        while job["status"] != "SUCCESS":
+            time.sleep(0.02)
+            job = http.get(f"/v1/batch/jobs/{job['id']}").json()
+        lines = {
+            line["custom_id"]: line
+            for line in map(json.loads, http.get(f"/v1/files/{job['output_file']}/content").text.splitlines())
+        }
+    replayed = lines["r"]["response"]["body"]
+    assert (
+        replayed["id"] == recorded["id"]
+        and replayed["choices"][0]["message"]["content"] == (recorded["choices"][0]["message"]["content"])
+    )
+    assert replayed["choices"][0]["message"]["tool_call_id"] is None, "in the batch flavour, as live"
+    assert lines["g"]["response"]["body"]["id"] != recorded["id"]
