@@ -5,9 +5,10 @@ or writes: the shim relaying Mistral's stream, the mock's synthetic and replayed
 splitting a live stream into events. Pacing (when each event is sent) is the mock's business, not the
 wire's.
 
-Mistral's native Responses streams name their events instead (``event: <type>`` before each ``data:``
-line, and no ``[DONE]``; mistralai's SDK refuses a frame without the name): ``encode_event`` writes one,
-and ``Frames`` reads events with their names, for the recorder.
+Mistral's native Responses streams and its audio streams (transcription, speech) name their events
+instead: an ``event: <type>`` line before each ``data:`` line, and no ``[DONE]``; mistralai's SDK parses
+the name and refuses a frame without it. ``encode_event`` writes one, and ``Frames`` reads events with
+their names, for the recorder.
 """
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ def encode(event: Any) -> bytes:
 
 
 def encode_event(name: str, event: Any) -> bytes:
-    """One named event, ``event: <name>`` then its compact JSON data, for the mock's Responses streams."""
+    """One named event, ``event: <name>`` then its compact JSON data (the Responses and audio streams)."""
     return b"event: " + name.encode() + b"\ndata: " + jsonio.compact_bytes(event) + b"\n\n"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 from typing_extensions import TypeAliasType
 
@@ -86,6 +86,8 @@ _CLASS_FAMILIES: tuple[tuple[type, str], ...] = (
     (float, "number"),
     (str, "string"),
     (UUID, "string"),
+    (AnyUrl, "string"),
+    (bytes, "string"),
     (dict, "object"),
     (Mapping, "object"),
     (list, "array"),

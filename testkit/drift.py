@@ -57,6 +57,11 @@ def beyond_sdk(model: type[BaseModel]) -> dict[str, str]:
     return dict(getattr(model, "BEYOND_SDK", {}))
 
 
+def file_parts(model: type[BaseModel]) -> frozenset[str]:
+    """A form model's file fields, whose values are uploads, not JSON (``FILE_FIELDS``)."""
+    return frozenset(getattr(model, "FILE_FIELDS", frozenset()))
+
+
 def _tag(model: type[BaseModel]) -> tuple[str, Any] | None:
     """A model's discriminator: the field (role, type) it is told apart by, and its one literal value."""
     fields = wire_fields(model)
@@ -70,12 +75,17 @@ def _tag(model: type[BaseModel]) -> tuple[str, Any] | None:
 
 def _nested(annotation: Any) -> list[type[BaseModel]]:
     """The models a field holds, less the SDK's forward-compatible ``Unknown...`` placeholders (they stand
-    for tags a newer API may send back, not for anything a request may carry)."""
+    for tags a newer API may send back, not for anything a request may carry) and free-form objects."""
     return [
         model
         for model in dict.fromkeys(model_classes(annotation))
-        if not model.__name__.startswith("Unknown")
+        if not model.__name__.startswith("Unknown") and not _free_form(model)
     ]
+
+
+def _free_form(model: type[BaseModel]) -> bool:
+    """A model with no fields that keeps any key: the spec's name for what an SDK types as a plain dict."""
+    return not wire_fields(model) and model.model_config.get("extra") == "allow"
 
 
 def _pairs(
@@ -136,6 +146,8 @@ def compare(
                     f"{their_fields[name].is_required()} in {source}",
                 )
             )
+        if name in file_parts(ours):
+            continue  # a form's file part: the SDK holds the file, the contract the form reader's token
         if _families(mine) != _families(other):
             found.append(
                 Difference(

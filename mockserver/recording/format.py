@@ -6,6 +6,12 @@ SSE events, each with its offset in milliseconds from the request) and metadata.
 which they arrived, so a replay re-serialises every body and event exactly as Mistral sent it: compact
 separators and raw UTF-8. Where that would not reproduce the original bytes (a pretty-printed gateway
 body, a non-JSON body), the exact text is stored instead under ``text``, and ``text`` is what is sent.
+
+Binary answers (a file's download, ``application/octet-stream``; audio) are not text a reader wants in
+the file, and may be hundreds of megabytes: their bytes go beside the recordings, one file per content
+(``blobs/<sha256>``), and the recording names it under ``blob`` with its size and digest. A form sent
+with a file (an upload, a transcription) is recorded as its fields and each file's name, type, size and
+SHA-256 (``mockserver.forms.Form.summary``), never its bytes.
 """
 
 import functools
@@ -76,12 +82,32 @@ class Body:
         return cls(value=data.get("body"))
 
 
+BLOBS = "blobs"
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A binary answer kept beside the recordings: its path (under the recordings' root), size and digest."""
+
+    path: str
+    size: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "bytes": self.size, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Blob":
+        return cls(str(data["path"]), int(data["bytes"]), str(data["sha256"]))
+
+
 @dataclass(frozen=True)
 class Event:
     """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent.
 
     ``name`` is the event's ``event:`` field, for streams that name their events (Mistral's native
-    Responses streams; its chat streams do not): replayed as an ``event:`` line before the data.
+    Responses streams and its audio streams; its chat streams do not): replayed as an ``event:`` line
+    before the data.
     """
 
     at_ms: float
@@ -107,6 +133,7 @@ class Recording:
     response_body: Body | None = None
     events: tuple[Event, ...] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    blob: Blob | None = None
 
     @property
     def is_stream(self) -> bool:
@@ -152,6 +179,8 @@ class Recording:
         response: dict[str, Any] = {"status": self.status, "headers": self.response_headers}
         if self.events is not None:
             response["events"] = [_event_json(event) for event in self.events]
+        elif self.blob is not None:
+            response["blob"] = self.blob.to_json()
         elif self.response_body is not None:
             self.response_body.dump(response)
         meta = {"format": FORMAT_VERSION, "tool": f"mistral-compat {__version__}", **self.meta}
@@ -168,6 +197,7 @@ class Recording:
             events = tuple(
                 Event(float(e.get("at_ms", 0)), _event_body(e), _event_name(e)) for e in response["events"]
             )
+        blob = Blob.from_json(response["blob"]) if "blob" in response else None
         return cls(
             method=request["method"].upper(),
             path=request["path"],
@@ -176,9 +206,10 @@ class Recording:
             request_body=Body.load(request),
             status=int(response["status"]),
             response_headers=dict(response.get("headers", {})),
-            response_body=None if events is not None else Body.load(response),
+            response_body=None if events is not None or blob is not None else Body.load(response),
             events=events,
             meta=dict(data.get("meta", {})),
+            blob=blob,
         )
 
 

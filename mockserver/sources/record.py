@@ -13,6 +13,8 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +25,8 @@ from mistral_wire.contract.errors import MistralError, envelope
 from mistral_wire.http import HOP_BY_HOP, base_url, bearer, forwardable
 from mistral_wire.sse import Frame, Frames
 from mockserver.faults import HEADER as FAULT_HEADER
+from mockserver.forms import Form
+from mockserver.recording.blobs import BlobWriter, is_binary
 from mockserver.recording.format import Body, Event, Recording, event_data
 from mockserver.recording.store import RecordingStore
 from mockserver.sources import SOURCE_HEADER, Call
@@ -63,6 +67,21 @@ def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
     return headers
 
 
+def form_payload(form: Form) -> aiohttp.FormData:
+    """A form the pipeline read, sent on again: its fields, and its files streamed from disk (aiohttp reads
+    them in a thread). A new boundary, the same content."""
+    payload = aiohttp.FormData(default_to_multipart=form.kind == "multipart")
+    for name, values in form.fields.items():
+        for value in values:
+            payload.add_field(name, value)
+    for name, uploads in form.uploads.items():
+        for upload in uploads:
+            payload.add_field(
+                name, upload.path.open("rb"), filename=upload.filename, content_type=upload.content_type
+            )
+    return payload
+
+
 async def forward(
     request: web.Request,
     raw: bytes,
@@ -70,35 +89,49 @@ async def forward(
     upstream: str,
     key: str | None,
     defaults: Mapping[str, str] | None = None,
+    form: Form | None = None,
+    blobs: Path | None = None,
 ) -> tuple[web.StreamResponse, Recording | None]:
     """Proxy one request; return the response sent and the recording (None if the client left early).
 
     ``defaults`` are headers the client gets unless the upstream sent its own (the mock's tracing ids, for
-    an upstream that sends none)."""
+    an upstream that sends none). A ``form`` is sent on rebuilt (its files from disk), and recorded as its
+    summary: each file by its name, type, size and digest, never its bytes. With ``blobs`` (the recordings'
+    root), a binary answer is kept there as it streams (``recording.blobs``) rather than in memory."""
     started = time.monotonic()
     url = upstream.rstrip("/") + request.rel_url.raw_path
     if request.rel_url.raw_query_string:
         url += "?" + request.rel_url.raw_query_string
-    async with session.request(
-        request.method, url, data=raw or None, headers=upstream_headers(request, key)
-    ) as up:
+    sent = upstream_headers(request, key)
+    data: Any = raw or None
+    if form is not None:
+        data = form_payload(form)
+        # The rebuilt body has its own boundary and length.
+        sent = {k: v for k, v in sent.items() if k.lower() not in ("content-type", "content-length")}
+    async with session.request(request.method, url, data=data, headers=sent) as up:
         headers = CIMultiDict(defaults or {})
         for name, value in up.headers.items():
             if name.lower() not in NOT_PASSED_BACK:
                 headers[name] = value
         response = web.StreamResponse(status=up.status, headers=headers)
         await response.prepare(request)
-        is_stream = up.headers.get("Content-Type", "").startswith("text/event-stream")
+        kind = up.headers.get("Content-Type", "")
+        is_stream = kind.startswith("text/event-stream")
         splitter = EventSplitter(started) if is_stream else None
+        writer = BlobWriter(blobs) if blobs is not None and is_binary(kind) else None
         collected = bytearray()
         try:
             async for chunk in up.content.iter_any():
                 await response.write(chunk)
                 if splitter is not None:
                     splitter.feed(chunk)
+                elif writer is not None:
+                    await writer.feed(chunk)
                 else:
                     collected.extend(chunk)
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            if writer is not None:
+                await asyncio.get_running_loop().run_in_executor(None, writer.discard)
             return response, None  # the client left: a partial answer is not a fixture
         with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
             # The whole answer was read from upstream and sent on: a client that hangs up before the
@@ -106,16 +139,18 @@ async def forward(
             await response.write_eof()
     if splitter is not None:
         splitter.close()
+    blob = await writer.finish() if writer is not None else None
     recording = Recording(
         method=request.method,
         path=request.rel_url.raw_path,
         query=request.rel_url.raw_query_string,
         request_headers=dict(request.headers),
-        request_body=Body.from_bytes(raw),
+        request_body=Body(value=form.summary()) if form is not None else Body.from_bytes(raw),
         status=up.status,
         response_headers=dict(up.headers),
-        response_body=None if splitter is not None else Body.from_bytes(bytes(collected)),
+        response_body=None if splitter is not None or blob is not None else Body.from_bytes(bytes(collected)),
         events=tuple(splitter.events) if splitter is not None else None,
+        blob=blob,
         meta={
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "upstream": upstream,
@@ -148,7 +183,14 @@ class RecordSource:
             tracing = {k: v for k, v in call.headers.items() if k.lower() in TRACING}
             tracing[SOURCE_HEADER] = "record"
             response, recording = await forward(
-                call.request, call.raw, self._session, self.upstream, self.key, tracing
+                call.request,
+                call.raw,
+                self._session,
+                self.upstream,
+                self.key,
+                tracing,
+                call.form,
+                self.store.root,
             )
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             message = f"Upstream {self.upstream} could not be reached: {exc.__class__.__name__}"

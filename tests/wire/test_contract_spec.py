@@ -1,9 +1,9 @@
 """The contract models agree with Mistral's published spec, model by model and field by field.
 
 ``mistral_wire/contract`` is the single statement of what Mistral accepts; the mock validates with it and
-the shim asks it which fields exist. This holds every model reachable from the four request bodies against
-the component schema of the same name in ``../shared/specs/mistral-openapi.yaml``: the field names, which
-are required, the JSON type families of each field, the models nested in each field, and whether unknown
+the shim asks it which fields exist. This holds every model reachable from the request bodies in ``ROOTS``
+against the component schema of the same name in ``../shared/specs/mistral-openapi.yaml``: the field names,
+which are required, the JSON type families of each field, the models nested in each field, and whether unknown
 keys are rejected. Fields a model lists in ``UNPUBLISHED`` (known to the server, absent from the spec, with
 evidence) are exempt, and must stay absent from the spec.
 """
@@ -14,6 +14,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from mistral_wire.contract.audio import (
+    AudioTranscriptionRequest,
+    AudioTranscriptionRequestStream,
+    SpeechRequest,
+)
+from mistral_wire.contract.batch import CreateBatchJobRequest
+from mistral_wire.contract.classifiers import (
+    ChatClassificationRequest,
+    ChatModerationRequest,
+    ClassificationRequest,
+)
 from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
@@ -41,6 +52,13 @@ ROOTS: tuple[type[BaseModel], ...] = (
     FIMCompletionRequest,
     EmbeddingRequest,
     OCRRequest,
+    CreateBatchJobRequest,
+    ClassificationRequest,
+    ChatModerationRequest,
+    ChatClassificationRequest,
+    AudioTranscriptionRequest,
+    AudioTranscriptionRequestStream,
+    SpeechRequest,
 )
 
 

@@ -75,3 +75,54 @@ def test_a_field_only_the_contract_has_needs_its_evidence() -> None:
         BEYOND_SDK: ClassVar[dict[str, str]] = {"priority": "a live recording of 2026-11"}
 
     assert compare(Documented, SDKEmbeddingRequest) == []
+
+
+def test_the_mocks_new_routes_are_checked() -> None:
+    names = {model.__name__ for model in contract_models()}
+    assert {
+        "ClassificationRequest",
+        "ChatModerationRequest",
+        "ChatClassificationRequest",
+        "SpeechRequest",
+        "AudioTranscriptionRequest",
+        "AudioTranscriptionRequestStream",
+        "CreateBatchJobRequest",
+        "CreateResponseRequest",
+    } <= names
+
+
+def test_a_speech_turn_the_sdk_changes_is_found_inside_the_history() -> None:
+    """Nested models are compared too: a turn the SDK gives a new field shows up at its place."""
+    from mistralai.client.models import SpeechRequest as SDKSpeechRequest
+    from mistralai.client.models import SpeechUserTurn as SDKUserTurn
+
+    from mistral_wire.contract.audio import SpeechRequest
+
+    class SpeechUserTurn(SDKUserTurn):
+        transcript: str | None = None
+
+    class Newer(SDKSpeechRequest):
+        conversation_history: list[SpeechUserTurn] | None = None  # type: ignore[assignment]  # under test
+
+    found = [str(difference) for difference in compare(SpeechRequest, Newer)]
+    assert any("conversation_history" in line and "transcript" in line for line in found), found
+
+
+def test_a_form_file_part_is_not_compared_as_json() -> None:
+    """The SDK types an upload as its ``File``, the contract as the form reader's token: not a difference,
+    but the field must still exist on both sides."""
+    from mistralai.client.models import AudioTranscriptionRequest as SDKTranscription
+
+    from mistral_wire.contract.audio import AudioTranscriptionRequest
+
+    assert compare(AudioTranscriptionRequest, SDKTranscription) == []
+
+    class NoFile(SDKTranscription):
+        model_config = {"extra": "ignore"}
+
+    NoFile.model_fields.pop("file")
+    NoFile.model_rebuild(force=True)
+    found = [str(difference) for difference in compare(AudioTranscriptionRequest, NoFile)]
+    assert found == [
+        f"AudioTranscriptionRequest.file: in the contract, not in mistralai {CHECKED_AGAINST}'s NoFile"
+    ]
