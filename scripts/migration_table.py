@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import completions, embeddings
+from shim.translate import completions, embeddings, files
 from shim.translate.chat import request as params
 from shim.translate.table import Field
 
@@ -57,12 +57,33 @@ def rows(fields: Mapping[str, Field], routes: Mapping[str, str] | None = None) -
     return out
 
 
+def _values(title: str, head: tuple[str, str, str], values: list[tuple[str, str, str]]) -> list[str]:
+    """A table of values (purposes, statuses, categories...): OpenAI's, Mistral's, why."""
+    lines = [f"**{title}**", "", f"| {' | '.join(head)} |", "| --- | --- | --- |"]
+    lines += [f"| {openai} | {mistral} | {_cell(reason)} |" for openai, mistral, reason in values]
+    return [*lines, ""]
+
+
+def _jobs() -> list[str]:
+    """Files, batches, moderations and audio (issue 16)."""
+    purposes = [
+        (f"`{name}`", f"`{row.mistral}`" if row.mistral else "refused (400)", row.reason)
+        for name, row in files.PURPOSES.items()
+    ]
+    return [
+        *_section("`POST /v1/files`", rows(files.FIELDS)),
+        *_values("File purposes", ("OpenAI", "Mistral", "Why"), purposes),
+        *_section("`GET /v1/files`", rows(files.LIST_FIELDS)),
+    ]
+
+
 def render() -> str:
     """The Markdown tables, one per endpoint, in the order of each table's rows."""
     lines = [
         *_section("`POST /v1/chat/completions`", rows(params.FIELDS)),
         *_section("`POST /v1/embeddings`", rows(embeddings.FIELDS)),
         *_section("`POST /v1/completions` (legacy)", rows(completions.FIELDS, {"fim": "FIM"})),
+        *_jobs(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

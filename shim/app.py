@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, edges, pipeline
+from shim import accesslog, edges, files, pipeline
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
@@ -52,8 +52,24 @@ def create_app(settings: ShimSettings | None = None) -> web.Application:
     app.router.add_get("/v1/models", pipeline.handler(LIST_MODELS))
     app.router.add_get("/v1/models/{model_id:.+}", pipeline.handler(RETRIEVE_MODEL))
     app.router.add_post("/v1/ocr", passthrough)
+    _files_batches_moderations_audio(app)
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
     return app
+
+
+def _route(app: web.Application, method: str, path: str, handler: pipeline.Handler) -> None:
+    """``/v1{path}``, and ``{path}`` for clients configured with the shim's root as their base URL."""
+    app.router.add_route(method, f"/v1{path}", handler)
+    app.router.add_route(method, path, handler)
+
+
+def _files_batches_moderations_audio(app: web.Application) -> None:
+    """OpenAI's files, batches, moderations and audio on Mistral's (issue 16)."""
+    _route(app, "POST", "/files", pipeline.guarded(files.upload))
+    _route(app, "GET", "/files", pipeline.guarded(files.listing))
+    _route(app, "GET", "/files/{file_id}", pipeline.guarded(files.retrieve))
+    _route(app, "DELETE", "/files/{file_id}", pipeline.guarded(files.delete))
+    _route(app, "GET", "/files/{file_id}/content", pipeline.guarded(files.content))
 
 
 async def gunicorn_runner() -> web.AppRunner:
