@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import completions, embeddings, files
+from shim.translate import completions, embeddings, files, moderations
 from shim.translate.chat import request as params
 from shim.translate.table import Field
 
@@ -64,16 +64,30 @@ def _values(title: str, head: tuple[str, str, str], values: list[tuple[str, str,
     return [*lines, ""]
 
 
+def _groups(groups: tuple[tuple[str, ...], ...]) -> str:
+    """A moderation category's sources: ``a`` and (``b`` or ``c``); the flag needs every group, the score is
+    the lowest group's highest score."""
+    said = [" or ".join(f"`{key}`" for key in group) for group in groups]
+    if len(said) > 1:
+        said = [f"({text})" if " or " in text else text for text in said]
+    return " and ".join(said) or "none (false, 0)"
+
+
 def _jobs() -> list[str]:
     """Files, batches, moderations and audio (issue 16)."""
     purposes = [
         (f"`{name}`", f"`{row.mistral}`" if row.mistral else "refused (400)", row.reason)
         for name, row in files.PURPOSES.items()
     ]
+    categories = [
+        (f"`{name}`", _groups(row.groups), row.reason) for name, row in moderations.CATEGORIES.items()
+    ]
     return [
         *_section("`POST /v1/files`", rows(files.FIELDS)),
         *_values("File purposes", ("OpenAI", "Mistral", "Why"), purposes),
         *_section("`GET /v1/files`", rows(files.LIST_FIELDS)),
+        *_section("`POST /v1/moderations`", rows(moderations.FIELDS)),
+        *_values("Moderation categories", ("OpenAI", "From Mistral's", "How"), categories),
     ]
 
 

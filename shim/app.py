@@ -16,7 +16,7 @@ from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
-from shim.translate import chat, completions, embeddings, models
+from shim.translate import chat, completions, embeddings, models, moderations
 from shim.upstream import Upstream
 
 # aiohttp cancels a handler whose client went away only when asked to; the shim then closes the upstream
@@ -28,6 +28,7 @@ COMPLETIONS = Endpoint(completions.plan)
 EMBEDDINGS = Endpoint(embeddings.plan, tokenizer=embeddings.tokenizer_for)
 LIST_MODELS = Endpoint(models.plan_list, reads_body=False)
 RETRIEVE_MODEL = Endpoint(models.plan_retrieve, reads_body=False)
+MODERATIONS = Endpoint(moderations.plan)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -70,6 +71,7 @@ def _files_batches_moderations_audio(app: web.Application) -> None:
     _route(app, "GET", "/files/{file_id}", pipeline.guarded(files.retrieve))
     _route(app, "DELETE", "/files/{file_id}", pipeline.guarded(files.delete))
     _route(app, "GET", "/files/{file_id}/content", pipeline.guarded(files.content))
+    _route(app, "POST", "/moderations", pipeline.handler(MODERATIONS))
 
 
 async def gunicorn_runner() -> web.AppRunner:
