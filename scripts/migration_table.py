@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import completions, embeddings, files, moderations
+from shim.translate import audio, completions, embeddings, files, moderations
 from shim.translate.chat import request as params
 from shim.translate.table import Field
 
@@ -82,12 +82,19 @@ def _jobs() -> list[str]:
     categories = [
         (f"`{name}`", _groups(row.groups), row.reason) for name, row in moderations.CATEGORIES.items()
     ]
+    formats = [
+        (f"`{name}`", f"`{kind}`" if kind else "", "the same format" if kind else "none: refused (400)")
+        for name, kind in audio.AUDIO_TYPES.items()
+    ]
     return [
         *_section("`POST /v1/files`", rows(files.FIELDS)),
         *_values("File purposes", ("OpenAI", "Mistral", "Why"), purposes),
         *_section("`GET /v1/files`", rows(files.LIST_FIELDS)),
         *_section("`POST /v1/moderations`", rows(moderations.FIELDS)),
         *_values("Moderation categories", ("OpenAI", "From Mistral's", "How"), categories),
+        *_section("`POST /v1/audio/transcriptions`", rows(audio.TRANSCRIPTION_FIELDS)),
+        *_section("`POST /v1/audio/speech`", rows(audio.SPEECH_FIELDS)),
+        *_values("Speech formats", ("OpenAI", "Content type", "Mistral"), formats),
     ]
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, edges, files, pipeline
+from shim import accesslog, audio, edges, files, pipeline
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
+from shim.translate import audio as audio_translation
 from shim.translate import chat, completions, embeddings, models, moderations
 from shim.upstream import Upstream
 
@@ -29,6 +30,7 @@ EMBEDDINGS = Endpoint(embeddings.plan, tokenizer=embeddings.tokenizer_for)
 LIST_MODELS = Endpoint(models.plan_list, reads_body=False)
 RETRIEVE_MODEL = Endpoint(models.plan_retrieve, reads_body=False)
 MODERATIONS = Endpoint(moderations.plan)
+SPEECH = Endpoint(audio_translation.plan_speech)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -72,6 +74,9 @@ def _files_batches_moderations_audio(app: web.Application) -> None:
     _route(app, "DELETE", "/files/{file_id}", pipeline.guarded(files.delete))
     _route(app, "GET", "/files/{file_id}/content", pipeline.guarded(files.content))
     _route(app, "POST", "/moderations", pipeline.handler(MODERATIONS))
+    _route(app, "POST", "/audio/transcriptions", pipeline.guarded(audio.transcribe))
+    _route(app, "POST", "/audio/translations", pipeline.guarded(audio.translate))
+    _route(app, "POST", "/audio/speech", pipeline.handler(SPEECH))
 
 
 async def gunicorn_runner() -> web.AppRunner:

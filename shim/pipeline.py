@@ -26,7 +26,7 @@ from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
 from shim.relay import ClientGone, Relay
 from shim.translate import errors
 from shim.translate.context import Options
-from shim.translate.plan import Plan
+from shim.translate.plan import Plan, Raw
 from shim.translate.problem import OpenAIError, server_error
 from shim.upstream import UpstreamFailure, error_body
 
@@ -106,7 +106,10 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
         # The parts ran side by side: the time spent upstream is the wall time, not the sum.
         exchange.upstream_seconds += time.monotonic() - started
     results = [task.result() for task in tasks]
-    answer = answers.json_response(plan.answer([data for data, _ in results]), results[-1][1])
+    payload = plan.answer([data for data, _ in results])
+    if isinstance(payload, Raw):
+        return answers.raw_response(payload, results[-1][1])
+    answer = answers.json_response(payload, results[-1][1])
     if settings.log_bodies and isinstance(answer.body, bytes):
         exchange.response_body = answer.body
     return answer
@@ -169,18 +172,22 @@ async def call_json(
             if response.status != 200:
                 raw = await error_body(response)
                 raise errors.from_mistral(response.status, raw, response.headers)
-            raw = await upstream.read(response)
-            try:
-                return jsonio.loads(raw), response.headers.copy()
-            except ValueError:
-                raise server_error(
-                    502, "Mistral answered 200 with a body that is not JSON.", "upstream_bad_body"
-                ) from None
+            return json_body(await upstream.read(response)), response.headers.copy()
     except UpstreamFailure as failure:
         raise translated_failure(failure) from None
     finally:
         if timed:
             exchange.upstream_seconds += time.monotonic() - started
+
+
+def json_body(raw: bytes) -> Any:
+    """Mistral's 200 answer as JSON; one that is not JSON is a broken gateway, answered 502."""
+    try:
+        return jsonio.loads(raw)
+    except ValueError:
+        raise server_error(
+            502, "Mistral answered 200 with a body that is not JSON.", "upstream_bad_body"
+        ) from None
 
 
 def translated_failure(failure: UpstreamFailure) -> OpenAIError:
