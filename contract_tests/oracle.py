@@ -39,12 +39,34 @@ OPENAI_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
 }
 PASSED_THROUGH = re.compile(r"/v1/ocr|/mistral(?P<path>/v1/.+)")
 """What the shim passes to Mistral untranslated: its answers (and errors) are Mistral's on every target."""
-MISTRAL_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
+TRANSCRIPTION_EVENTS = {
+    "transcription.language": "TranscriptionStreamLanguage",
+    "transcription.text.delta": "TranscriptionStreamTextDelta",
+    "transcription.segment": "TranscriptionStreamSegmentDelta",
+    "transcription.done": "TranscriptionStreamDone",
+}
+"""Mistral's transcription stream: each event's data by its ``type`` (the spec's oneOf members)."""
+MISTRAL_ROUTES: dict[tuple[str, str], tuple[str, str | dict[str, str] | None]] = {
     ("POST", r"/v1/chat/completions"): ("ChatCompletionResponse", "CompletionChunk"),
     ("POST", r"/v1/fim/completions"): ("FIMCompletionResponse", "CompletionChunk"),
     ("POST", r"/v1/embeddings"): ("EmbeddingResponse", None),
     ("POST", r"/v1/ocr"): ("OCRResponse", None),
     ("GET", r"/v1/models"): ("ModelList", None),
+    ("POST", r"/v1/files"): ("CreateFileResponse", None),
+    ("GET", r"/v1/files"): ("ListFilesResponse", None),
+    ("GET", r"/v1/files/[^/]+"): ("GetFileResponse", None),
+    ("DELETE", r"/v1/files/[^/]+"): ("DeleteFileResponse", None),
+    ("GET", r"/v1/files/[^/]+/url"): ("GetSignedUrlResponse", None),
+    ("POST", r"/v1/batch/jobs"): ("BatchJob", None),
+    ("GET", r"/v1/batch/jobs"): ("ListBatchJobsResponse", None),
+    ("GET", r"/v1/batch/jobs/[^/]+"): ("BatchJob", None),
+    ("POST", r"/v1/batch/jobs/[^/]+/cancel"): ("BatchJob", None),
+    ("DELETE", r"/v1/batch/jobs/[^/]+"): ("DeleteBatchJobResponse", None),
+    ("POST", r"/v1/moderations"): ("ModerationResponse", None),
+    ("POST", r"/v1/chat/moderations"): ("ModerationResponse", None),
+    ("POST", r"/v1/classifications"): ("ClassificationResponse", None),
+    ("POST", r"/v1/chat/classifications"): ("ClassificationResponse", None),
+    ("POST", r"/v1/audio/transcriptions"): ("TranscriptionResponse", TRANSCRIPTION_EVENTS),
 }
 
 
@@ -90,8 +112,9 @@ class Oracle:
         return verdict
 
     @staticmethod
-    def _schemas(openai: bool, method: str, path: str) -> tuple[str, str | None] | None:
-        routes = OPENAI_ROUTES if openai else MISTRAL_ROUTES
+    def _schemas(openai: bool, method: str, path: str) -> tuple[str, str | dict[str, str] | None] | None:
+        routes: dict[tuple[str, str], tuple[str, str | dict[str, str] | None]]
+        routes = dict(OPENAI_ROUTES) if openai else MISTRAL_ROUTES
         for (route_method, pattern), schemas in routes.items():
             if method == route_method and re.fullmatch(pattern, path):
                 return schemas
@@ -132,6 +155,13 @@ class Oracle:
                 payload = _json(data.encode(), f"{where} event {index}", self.verdict)
                 if isinstance(payload, dict) and "error" in payload and openai:
                     self._check(openai, "ErrorResponse", payload, f"{where} event {index}")
+                elif isinstance(event, dict):
+                    # Events of several kinds, each judged by its own schema (named by its ``type``).
+                    kind = payload.get("type") if isinstance(payload, dict) else None
+                    if kind not in event:
+                        self.verdict.problems.append(f"{where} event {index}: unknown event type {kind!r}")
+                    else:
+                        self._check(openai, event[kind], payload, f"{where} event {index}")
                 elif event is not None:
                     self._check(openai, event, payload, f"{where} event {index}")
         elif "json" in kind:

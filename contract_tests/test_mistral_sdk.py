@@ -1,7 +1,8 @@
 """Mistral's own SDK (``mistralai``) straight at the mock, and at api.mistral.ai with a key.
 
 The mock is the oracle every shim test stands on, so it is held to the client Mistral ships too: chat,
-streams, tool calls, FIM, embeddings, OCR, models and errors, parsed by the SDK's own models (which refuse a
+streams, tool calls, FIM, embeddings, OCR, models, files, batch jobs, moderation, classification,
+transcription and errors, parsed by the SDK's own models (which refuse a
 missing required field), with every answer also checked against Mistral's spec by the suite's oracle. The
 same tests run against ``live-direct`` when ``MISTRAL_API_KEY`` is set, so a difference between the mock and
 the real API shows up as a failing cell there.
@@ -30,6 +31,7 @@ from mistralai.client.utils import BackoffStrategy, RetryConfig
 from contract_tests.conftest import TIMEOUT
 from contract_tests.oracle import Oracle
 from contract_tests.targets import Target
+from testkit.audio import tone_wav
 from testkit.scenarios import WEATHER
 
 pytestmark = pytest.mark.targets("mock", "live-direct")
@@ -222,6 +224,97 @@ def test_models(sdk: Mistral) -> None:
     card = sdk.models.retrieve(model_id=CHAT)
     assert card.id == CHAT
     assert card.capabilities.completion_chat is True
+
+
+# --- files, batch jobs, moderation, classification, transcription (issue 16) -----------------------------
+
+BATCH_LINES = b"".join(
+    json.dumps(
+        {"custom_id": f"q{n}", "body": {"messages": [{"role": "user", "content": f"What is {n} + {n}?"}]}}
+    ).encode()
+    + b"\n"
+    for n in range(3)
+)
+TERMINAL = {"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"}
+
+
+@pytest.mark.feature("Mistral SDK", "files (upload to delete)")
+def test_files_round_trip(sdk: Mistral) -> None:
+    uploaded = sdk.files.upload(file={"file_name": "contract.jsonl", "content": BATCH_LINES}, purpose="batch")
+    assert uploaded.size_bytes == len(BATCH_LINES) and uploaded.purpose == "batch"
+    assert uploaded.sample_type == "batch_request" and uploaded.num_lines == 3
+    listed = sdk.files.list(purpose="batch", page_size=100)
+    assert uploaded.id in {item.id for item in listed.data}
+    retrieved = sdk.files.retrieve(file_id=uploaded.id)
+    assert (retrieved.id, retrieved.deleted, retrieved.filename) == (uploaded.id, False, "contract.jsonl")
+    assert sdk.files.download(file_id=uploaded.id).read() == BATCH_LINES
+    assert sdk.files.get_signed_url(file_id=uploaded.id, expiry=1).url
+    deleted = sdk.files.delete(file_id=uploaded.id)
+    assert deleted.deleted is True and deleted.id == uploaded.id
+
+
+@pytest.mark.feature("Mistral SDK", "batch jobs, polled to SUCCESS")
+def test_batch_job_lifecycle(sdk: Mistral) -> None:
+    uploaded = sdk.files.upload(file={"file_name": "batch.jsonl", "content": BATCH_LINES}, purpose="batch")
+    job = sdk.batch.jobs.create(input_files=[uploaded.id], model=CHAT, endpoint="/v1/chat/completions")
+    assert job.status == "QUEUED" and job.input_files == [uploaded.id]
+    seen = [job.status]
+    deadline = time.monotonic() + 900  # a live job takes minutes; the mock's, a fraction of a second
+    while job.status not in TERMINAL and time.monotonic() < deadline:
+        time.sleep(0.05 if job.total_requests < 100 else 5)
+        job = sdk.batch.jobs.get(job_id=job.id)
+        seen.append(job.status)
+    assert job.status == "SUCCESS", seen
+    assert (job.total_requests, job.succeeded_requests, job.failed_requests) == (3, 3, 0)
+    assert job.output_file is not None
+    lines = [json.loads(line) for line in sdk.files.download(file_id=job.output_file).read().splitlines()]
+    assert sorted(line["custom_id"] for line in lines) == ["q0", "q1", "q2"]
+    for line in lines:
+        assert line["response"]["status_code"] == 200
+        assert line["response"]["body"]["choices"][0]["message"]["content"]
+    assert job.id in {listed.id for listed in sdk.batch.jobs.list(status=["SUCCESS"]).data or []}
+
+
+@pytest.mark.feature("Mistral SDK", "classifiers.moderate(_chat)")
+def test_moderation(sdk: Mistral) -> None:
+    moderated = sdk.classifiers.moderate(
+        model="mistral-moderation-latest", inputs=["Hello!", "Have a nice day."]
+    )
+    assert len(moderated.results) == 2
+    for result in moderated.results:
+        assert result.categories is not None and result.category_scores is not None
+        assert {"sexual", "hate_and_discrimination", "violence_and_threats", "selfharm", "pii"} <= set(
+            result.categories
+        )
+        assert all(0 <= score <= 1 for score in result.category_scores.values())
+    chat = sdk.classifiers.moderate_chat(model="mistral-moderation-latest", inputs=HELLO)  # type: ignore[arg-type]
+    assert len(chat.results) == 1
+
+
+@pytest.mark.feature("Mistral SDK", "classifiers.classify")
+def test_classification(sdk: Mistral) -> None:
+    classified = sdk.classifiers.classify(model="mistral-moderation-latest", inputs=["Hello!"])
+    (result,) = classified.results
+    assert result and all(target.scores for target in result.values())
+
+
+@pytest.mark.feature("Mistral SDK", "audio.transcriptions")
+def test_transcription_of_a_wav_file(sdk: Mistral) -> None:
+    audio = tone_wav(3.0)
+    answer = sdk.audio.transcriptions.complete(
+        model="voxtral-mini-latest",
+        file={"file_name": "tone.wav", "content": audio},
+        timestamp_granularities=["segment"],
+    )
+    assert isinstance(answer.text, str)
+    assert all(segment.end is None or segment.end <= 3.5 for segment in answer.segments or [])
+    assert answer.usage.prompt_audio_seconds in (2, 3, 4)
+    events = list(
+        sdk.audio.transcriptions.stream(
+            model="voxtral-mini-latest", file={"file_name": "tone.wav", "content": audio}
+        )
+    )
+    assert events and events[-1].event == "transcription.done"
 
 
 # --- errors and retries ---------------------------------------------------------------------------------

@@ -11,7 +11,11 @@ from aiohttp import web
 
 from mistral_wire import tokens
 from mockserver.edges import edges
-from mockserver.keys import LIMITER, SETTINGS, WARM
+from mockserver.jobs.batch import BatchJobs
+from mockserver.jobs.files import FileStore
+from mockserver.jobs.lines import LineEngine
+from mockserver.jobs.source import SIGNED_PREFIX, JobsSource, signed_download
+from mockserver.keys import FILES, JOBS, LIMITER, SETTINGS, WARM
 from mockserver.pipeline import Pipeline
 from mockserver.ratelimit import RateLimiter
 from mockserver.recording.store import RecordingStore
@@ -20,6 +24,7 @@ from mockserver.sources import Source
 from mockserver.sources.record import RecordSource
 from mockserver.sources.replay import MissSource, ReplaySource
 from mockserver.sources.synthetic.answers import POST_ROUTES
+from mockserver.sources.synthetic.audio import ROUTES as AUDIO_ROUTES
 from mockserver.sources.synthetic.source import SyntheticSource
 
 STORE = web.AppKey("store", RecordingStore)
@@ -44,10 +49,37 @@ async def _warm(app: web.Application) -> None:
     app[WARM] = future
 
 
+JOB_ROUTES = (
+    ("POST", "/v1/files"),
+    ("GET", "/v1/files"),
+    ("GET", "/v1/files/{file_id}"),
+    ("DELETE", "/v1/files/{file_id}"),
+    ("GET", "/v1/files/{file_id}/content"),
+    ("GET", "/v1/files/{file_id}/url"),
+    ("POST", "/v1/batch/jobs"),
+    ("GET", "/v1/batch/jobs"),
+    ("GET", "/v1/batch/jobs/{job_id}"),
+    ("DELETE", "/v1/batch/jobs/{job_id}"),
+    ("POST", "/v1/batch/jobs/{job_id}/cancel"),
+)
+"""The files and batch-job routes (answered by ``JobsSource`` in synthetic mode)."""
+
+
+async def _open_files(app: web.Application) -> None:
+    """Make (or read back, with ``--files-dir``) the files folder before the first request."""
+    store = app[FILES]
+    await asyncio.get_running_loop().run_in_executor(None, lambda: store.root)
+
+
+async def _close_files(app: web.Application) -> None:
+    await app[JOBS].close()
+    await asyncio.get_running_loop().run_in_executor(None, app[FILES].close)
+
+
 def sources_for(app: web.Application, settings: MockSettings) -> list[Source]:
     """The mode's sources, first match wins."""
     if settings.mode == "synthetic":
-        return [SyntheticSource()]
+        return [JobsSource(), SyntheticSource()]
     assert settings.recordings is not None, f"--mode {settings.mode} needs --recordings DIR"
     store = RecordingStore(
         settings.recordings, ignore_fields=settings.ignore_fields, secrets=settings.secrets
@@ -60,10 +92,9 @@ def sources_for(app: web.Application, settings: MockSettings) -> list[Source]:
 
     app.on_startup.append(load)
     if settings.mode == "replay":
-        last: Source = (
-            SyntheticSource() if settings.on_miss == "synthetic" else MissSource(store, app[MISSES])
-        )
-        return [ReplaySource(store), last]
+        if settings.on_miss == "synthetic":
+            return [ReplaySource(store), JobsSource(), SyntheticSource()]
+        return [ReplaySource(store), MissSource(store, app[MISSES])]
     recorder = RecordSource(store, settings.upstream, settings.upstream_key)
     app.on_startup.append(recorder.start)
     app.on_cleanup.append(recorder.stop)
@@ -85,12 +116,23 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app[LIMITER] = RateLimiter(settings.rpm, settings.tpm)
+    app[FILES] = FileStore(settings.files_dir)
+    app.on_startup.append(_open_files)
+    app.on_cleanup.append(_close_files)
     pipeline = Pipeline(sources_for(app, settings))
+    # A batch job's lines are answered from this mock's recordings when it replays, else generated.
+    engine = LineEngine(app.get(STORE) if settings.mode == "replay" else None, settings.validation_shape)
+    app[JOBS] = BatchJobs(app[FILES], engine, settings.job_step_ms)
     app.router.add_get("/health", health)
+    app.router.add_get(SIGNED_PREFIX + "{file_id}", signed_download)
     if settings.mode == "synthetic":
         app.router.add_get("/v1/models", pipeline.handle)
         app.router.add_get("/v1/models/{model_id}", pipeline.handle)
         for path in POST_ROUTES:
+            app.router.add_post(path, pipeline.handle)
+        for method, path in JOB_ROUTES:
+            app.router.add_route(method, path, pipeline.handle)
+        for path in AUDIO_ROUTES:
             app.router.add_post(path, pipeline.handle)
     else:
         app.router.add_route("*", "/{tail:.*}", pipeline.handle)

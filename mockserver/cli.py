@@ -19,6 +19,7 @@ faults on request (header x-mock-fault, ';'-separated; synthetic and replay mode
   latency_ms=300              wait before answering
   ttft_ms=200;chunk_ms=20     delay before the first SSE event, between events
   disconnect_after=3          send 3 SSE events (0: nothing), then drop the connection
+  batch=failed|timeout        on a batch job's creation: the job ends FAILED or TIMEOUT_EXCEEDED
 In record and auto modes the header is forwarded upstream, not applied."""
 
 

@@ -30,9 +30,9 @@ from mistral_wire.http import bearer
 from mistral_wire.scrub import REDACTED
 from mockserver import faults, ids, logs, render
 from mockserver.keys import API_KEY, ARRIVED, CORRELATION_ID, FAULT, LIMITER, REQUEST_ID, SETTINGS
+from mockserver.ratelimit import retry_seconds
 from mockserver.render import Rendered
 from mockserver.settings import MockSettings
-from mockserver.sources.synthetic.source import retry_seconds
 
 log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,6 +40,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Modes in which the mock answers itself, and so applies faults and rate limits; the others forward.
 SELF_ANSWERING = frozenset({"synthetic", "replay"})
 PUBLIC_PATHS = frozenset({"/health"})
+# Signed file URLs carry their own signature instead of a key (``GET /v1/files/{id}/url``).
+PUBLIC_PREFIXES = ("/signed/",)
 # The last resort: a bug answers Mistral's generic 500, in JSON, and is logged with its traceback.
 INTERNAL = Rendered.of(MistralError(500, envelope("Internal server error", "internal_server_error", "1000")))
 
@@ -135,7 +137,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         if isinstance(routing_error, web.HTTPNotFound):
             raise no_route(request[REQUEST_ID])
-        if request.path not in PUBLIC_PATHS:
+        if request.path not in PUBLIC_PATHS and not request.path.startswith(PUBLIC_PREFIXES):
             request[API_KEY] = _authenticate(request, settings)
         if isinstance(routing_error, web.HTTPMethodNotAllowed):
             raise method_not_allowed(sorted(routing_error.allowed_methods))

@@ -5,6 +5,9 @@ names the problem, rather than silently ignored, so a typo in a test never passe
 
 ``shape=gateway`` (with ``status=429``) answers the gateway's ``{"message":"Requests rate limit exceeded"}``
 instead of the application's ``rate_limited`` envelope; ``shape=app`` asks for the envelope explicitly.
+
+``batch=failed`` or ``batch=timeout`` on the request that creates a batch job makes that job end FAILED or
+TIMEOUT_EXCEEDED (the endings a real job reaches only on a real failure or after hours).
 """
 
 from dataclasses import dataclass
@@ -16,7 +19,8 @@ HEADER = "x-mock-fault"
 
 _INTEGER_KEYS = ("status", "retry_after", "latency_ms", "ttft_ms", "chunk_ms", "disconnect_after")
 _SHAPES = get_args(RateLimitShape)
-_KEYS = (*_INTEGER_KEYS, "shape")
+_BATCH_ENDINGS = ("failed", "timeout")
+_KEYS = (*_INTEGER_KEYS, "shape", "batch")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Fault:
     chunk_ms: int | None = None
     disconnect_after: int | None = None
     shape: RateLimitShape | None = None
+    # How a batch job created with this fault ends: "failed" or "timeout".
+    batch: str | None = None
 
 
 NONE = Fault()
@@ -39,6 +45,7 @@ def parse(header: str | None) -> Fault:
         return NONE
     numbers: dict[str, int] = {}
     shape: RateLimitShape | None = None
+    batch: str | None = None
     for item in header.split(";"):
         item = item.strip()
         if not item:
@@ -52,6 +59,11 @@ def parse(header: str | None) -> Fault:
             if not _is_shape(named):
                 raise _bad(f"shape must be one of {', '.join(_SHAPES)}, got {raw.strip()!r}")
             shape = named
+            continue
+        if key == "batch":
+            batch = raw.strip().lower()
+            if batch not in _BATCH_ENDINGS:
+                raise _bad(f"batch must be one of {', '.join(_BATCH_ENDINGS)}, got {raw.strip()!r}")
             continue
         try:
             value = int(raw.strip())
@@ -73,6 +85,7 @@ def parse(header: str | None) -> Fault:
         chunk_ms=numbers.get("chunk_ms"),
         disconnect_after=numbers.get("disconnect_after"),
         shape=shape,
+        batch=batch,
     )
 
 

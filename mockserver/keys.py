@@ -5,11 +5,16 @@ import asyncio
 from aiohttp import web
 
 from mockserver.faults import Fault
+from mockserver.jobs.batch import BatchJobs
+from mockserver.jobs.files import FileStore
 from mockserver.ratelimit import RateLimiter
 from mockserver.settings import MockSettings
 
 SETTINGS = web.AppKey("settings", MockSettings)
 LIMITER = web.AppKey("limiter", RateLimiter)
+# Mistral's files (uploads, batch outputs) kept by this mock.
+FILES = web.AppKey("files", FileStore)
+JOBS = web.AppKey("jobs", BatchJobs)
 # Tokenizers and the prose corpus, loading in a thread since startup.
 WARM = web.AppKey("warm", asyncio.Future[None])
 

@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from mistral_wire.contract.errors import no_route
+from mockserver import forms
 from mockserver.cache import LRU
 from mockserver.edges import base_headers
 from mockserver.faults import NONE
-from mockserver.keys import API_KEY, ARRIVED, FAULT, LIMITER, REQUEST_ID, SETTINGS, WARM
+from mockserver.forms import Form
+from mockserver.keys import API_KEY, ARRIVED, FAULT, FILES, LIMITER, REQUEST_ID, SETTINGS, WARM
 from mockserver.sources import Call, Source
-from mockserver.validation import Verdict, judge
+from mockserver.validation import FORM_PATHS, Incoming, Verdict, judge
 
 VERDICTS = 2048
 MAX_CACHED_BODY = 256 * 1024
@@ -26,7 +28,7 @@ MAX_CACHED_BODY = 256 * 1024
 class Pipeline:
     def __init__(self, sources: Sequence[Source]) -> None:
         self.sources = tuple(sources)
-        self._verdicts: LRU[tuple[str, str | None, bytes], Verdict] = LRU(VERDICTS)
+        self._verdicts: LRU[tuple[str, str, str, str | None, bytes], Verdict] = LRU(VERDICTS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         warm = request.app.get(WARM)
@@ -34,32 +36,48 @@ class Pipeline:
             # The tokenizers are still loading in the background: wait for that load (without blocking the
             # loop) rather than start a second one on it.
             await asyncio.shield(warm)
-        raw = await request.read()
         settings = request.app[SETTINGS]
-        call = Call(
-            request=request,
-            raw=raw,
-            verdict=self._verdict(request, raw) if request.method == "POST" else None,
-            settings=settings,
-            limiter=request.app[LIMITER],
-            key=request.get(API_KEY, ""),
-            headers=base_headers(request),
-            arrived=request[ARRIVED],
-            fault=request.get(FAULT, NONE),
-        )
-        for source in self.sources:
-            response = await source.answer(call)
-            if response is not None:
-                return response
-        raise no_route(request[REQUEST_ID])
+        form: Form | None = None
+        if request.method == "POST" and request.path in FORM_PATHS:
+            # A form's file parts go to disk as they arrive; the body is never held whole.
+            form = await forms.read(request, request.app[FILES].spool, settings.max_file_bytes)
+            raw = b""
+        else:
+            raw = await request.read()
+        try:
+            call = Call(
+                request=request,
+                raw=raw,
+                verdict=self._verdict(request, raw, form),
+                settings=settings,
+                limiter=request.app[LIMITER],
+                key=request.get(API_KEY, ""),
+                headers=base_headers(request),
+                arrived=request[ARRIVED],
+                fault=request.get(FAULT, NONE),
+                form=form,
+            )
+            for source in self.sources:
+                response = await source.answer(call)
+                if response is not None:
+                    return response
+            raise no_route(request[REQUEST_ID])
+        finally:
+            if form is not None:
+                form.discard()
 
-    def _verdict(self, request: web.Request, raw: bytes) -> Verdict | None:
+    def _verdict(self, request: web.Request, raw: bytes, form: Form | None) -> Verdict | None:
         content_type = request.headers.get("Content-Type")
-        key = (request.path, content_type, raw)
+        shape = request.app[SETTINGS].validation_shape
+        query = {name: request.query.getall(name) for name in request.query}
+        incoming = Incoming(request.method, request.path, query, raw, content_type, form)
+        if form is not None:
+            return judge(incoming, shape)  # a form is judged once: its files are this request's own
+        key = (request.method, request.path, request.rel_url.raw_query_string, content_type, raw)
         cacheable = len(raw) <= MAX_CACHED_BODY
         verdict = self._verdicts.get(key) if cacheable else None
         if verdict is None:
-            verdict = judge(request.path, raw, content_type, request.app[SETTINGS].validation_shape)
+            verdict = judge(incoming, shape)
             if verdict is not None and cacheable:
                 self._verdicts.put(key, verdict)
         return verdict

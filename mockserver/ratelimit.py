@@ -119,3 +119,8 @@ class RateLimiter:
         if cost is not None:
             out["x-ratelimit-tokens-query-cost"] = str(cost)
         return out
+
+
+def retry_seconds(wait: float) -> int:
+    """A wait as the whole seconds ``Retry-After`` says (rounded up, at least 1)."""
+    return max(1, int(-(-wait // 1)))

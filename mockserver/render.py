@@ -19,6 +19,7 @@ not run the process. That last millisecond costs CPU, which is why synthetic str
 """
 
 import asyncio
+import json as std_json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,21 @@ def json(body: Any, headers: Mapping[str, str], status: int = 200) -> web.Respon
     """A JSON answer in Mistral's bytes (Python's compact JSON, raw UTF-8)."""
     return web.Response(
         status=status, body=jsonio.compact_bytes(body), headers=merged(headers, {"Content-Type": JSON})
+    )
+
+
+SERVICE_JSON = "application/json; charset=utf-8"
+OCTET_STREAM = "application/octet-stream"
+
+
+def service_json(body: Any, headers: Mapping[str, str], status: int = 200) -> web.Response:
+    """A JSON answer of Mistral's files and batch services, which differ from the inference API's: Python's
+    default separators (``", "``, ``": "``) and ``application/json; charset=utf-8`` (every files and batch
+    answer of ruby_llm's live recordings, 2026-08)."""
+    return web.Response(
+        status=status,
+        body=std_json.dumps(body).encode(),
+        headers=merged(headers, {"Content-Type": SERVICE_JSON}),
     )
 
 

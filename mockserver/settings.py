@@ -80,6 +80,22 @@ class MockSettings:
         "422 body shape: Mistral's envelope, or the bare FastAPI {'detail': [...]}",
         flag="--validation-errors",
     )
+    files_dir: Path | None = setting(
+        None,
+        "where uploaded files and batch outputs are kept (and kept across restarts); without it, a "
+        "temporary folder removed when the mock stops",
+        shown_default="a temporary folder",
+    )
+    # Mistral's documented limit per file (the SDK's files.upload docstring).
+    max_file_mb: float = setting(
+        512.0, "largest file in an upload or a transcription, in MB; larger ones get a 413", check=positive
+    )
+    job_step_ms: int = setting(
+        50,
+        "batch jobs: the time each step takes (queued to running, then each fifth of the lines), in "
+        "milliseconds; 0 runs a job at once",
+        check=not_negative,
+    )
     log_level: str = setting(
         "INFO",
         "DEBUG, INFO (one JSON access line per request), WARNING or ERROR; keys are scrubbed from every line",
@@ -89,6 +105,10 @@ class MockSettings:
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
     @property
     def secrets(self) -> tuple[str, ...]:

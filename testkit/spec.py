@@ -2,7 +2,7 @@
 
 The specs live in ``../shared`` (reference material that is never copied into the project), so every helper
 here either finds them or skips the calling test with the reason. Response bodies are validated with
-``jsonschema`` against the spec's own component schemas; Mistral's spec gets exactly two documented
+``jsonschema`` against the spec's own component schemas; Mistral's spec gets exactly three documented
 forgivenesses (see ``MISTRAL_FORGIVEN``), OpenAI's none.
 """
 
@@ -35,8 +35,18 @@ MISTRAL_FORGIVEN: dict[str, str] = {
     "data in ChatCompletionResponse.required": (
         "no chat or FIM completion has a data key; it is dropped from that one required list"
     ),
+    "enum values newer evidence adds": (
+        "SampleType gains ocr_input (an OCR upload's live answer, ruby_llm 2026-08) and FilePurpose "
+        "agentic_safety (mistralai 3.7.0's FilePurpose); see NEWER_ENUM_VALUES"
+    ),
 }
 """The only spec defects the Mistral response oracle forgives, and why."""
+
+NEWER_ENUM_VALUES: dict[str, tuple[str, ...]] = {
+    "SampleType": ("ocr_input",),
+    "FilePurpose": ("agentic_safety",),
+}
+"""Values live traffic or Mistral's newest SDK shows for an enum the spec snapshot closes."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_MESSAGE = 300
@@ -117,6 +127,9 @@ def _forgive_mistral(spec: Mapping[str, Any], root: str) -> dict[str, Any]:
     patched = {name: _opened(schemas[name]) for name in reachable_schemas(spec, root)}
     if "ChatCompletionResponse" in patched:  # FIMCompletionResponse reaches it through allOf
         _drop_required(patched["ChatCompletionResponse"], "data")
+    for name, values in NEWER_ENUM_VALUES.items():
+        if name in patched:
+            patched[name]["enum"] = [*patched[name]["enum"], *values]
     return patched
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-Kind = Literal["chat", "embedding", "ocr", "moderation"]
+Kind = Literal["chat", "embedding", "ocr", "moderation", "transcription", "speech"]
 Tokenizer = Literal["tekken", "spm-v1", "spm-v3"]
 
 CAPABILITY_KEYS = (
@@ -133,8 +133,16 @@ FAMILIES: tuple[Family, ...] = (
            replacement="ministral-14b-latest"),
     Family("voxtral-small-2507", ("voxtral-small-latest",), "chat", "Audio-understanding chat model.",
            32768, 0.2, _chat("audio")),
+    # Transcribes too: voxtral-mini-latest answered /v1/audio/transcriptions live (ruby_llm, 2026-08).
     Family("voxtral-mini-2507", ("voxtral-mini-latest",), "chat", "Audio-understanding chat model, mini.",
-           32768, 0.2, frozenset({"completion_chat", "audio"})),
+           32768, 0.2, frozenset({"completion_chat", "audio", "audio_transcription"})),
+    # Listed in the 2025-12 models list (there with voxtral-mini-latest and -2507 as aliases, which the chat
+    # family above keeps: an id belongs to one family here).
+    Family("voxtral-mini-transcribe-2507", (), "transcription", "A mini transcription model released in July 2025.",
+           16384, 0.0, frozenset({"completion_chat", "audio_transcription"})),
+    # The speech model of ruby_llm's live /v1/audio/speech request (2026-08); no dated name is recorded.
+    Family("voxtral-mini-tts-latest", (), "speech", "Text to speech.", 8192, None,
+           frozenset({"audio_speech"})),
     Family("labs-mistral-small-creative", (), "chat", "Small model tuned for creative writing.", 32768, 0.3,
            _chat("fine_tuning")),
     Family("mistral-embed-2312", ("mistral-embed",), "embedding", "Text embeddings, 1024 dimensions.",
@@ -143,6 +151,10 @@ FAMILIES: tuple[Family, ...] = (
            "Code embeddings, 1536 dimensions by default, up to 3072.", 8192, None, dimensions=1536,
            max_dimensions=3072),
     Family("mistral-moderation-2411", ("mistral-moderation-latest",), "moderation", "Content moderation.",
+           8192, None, frozenset({"classification", "moderation"})),
+    # mistralai 3.7.0's ModerationLLMV2Config defaults to it; -latest still named 2411 in the last recorded
+    # models list (2025-12), so it keeps that alias.
+    Family("mistral-moderation-2603", (), "moderation", "Content moderation, eleven categories.",
            8192, None, frozenset({"classification", "moderation"})),
     Family("mistral-ocr-2512", ("mistral-ocr-latest",), "ocr", "Document understanding and OCR.", 16384, 0.0,
            frozenset({"function_calling", "vision", "ocr"})),

@@ -130,6 +130,16 @@ def gateway_error(timed_out: bool, request_id: str) -> MistralError:
     return MistralError(504 if timed_out else 502, body, content_type=GATEWAY_JSON, gateway=True)
 
 
+def not_found(detail: str) -> MistralError:
+    """A file or batch job that does not exist (or no longer does), as FastAPI's ``HTTPException`` writes it.
+
+    Assumption: no recording shows this refusal; the files service answers its other refusals in FastAPI's
+    ``{"detail": ...}`` shape ("Failed to decode data, please encode your file using UTF-8.",
+    mistralai/client-ts#95, 2025-04), so a missing resource gets the same shape with a 404.
+    """
+    return MistralError(404, {"detail": detail})
+
+
 def method_not_allowed(allowed: list[str]) -> MistralError:
     return MistralError(405, {"detail": "Method Not Allowed"}, headers={"Allow": ", ".join(allowed)})
 

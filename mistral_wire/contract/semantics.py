@@ -27,6 +27,8 @@ from mistral_common.protocol.instruct.validator import MistralRequestValidatorV1
 
 from mistral_wire import tokens
 from mistral_wire.contract import chunks, limits, messages
+from mistral_wire.contract.audio import AudioTranscriptionRequest, SpeechRequest
+from mistral_wire.contract.batch import ENDPOINT_CAPABILITIES, CreateBatchJobRequest
 from mistral_wire.contract.catalogue import Family, lookup
 from mistral_wire.contract.errors import MistralError, envelope, invalid_model, invalid_request
 from mistral_wire.contract.requests import ChatCompletionRequest, EmbeddingRequest
@@ -393,3 +395,48 @@ __all__ = [
     "embedding_width",
     "envelope",
 ]
+
+
+def check_batch_job(request: CreateBatchJobRequest) -> None:
+    """A job Mistral would refuse whole: nothing to run, or a model that does not serve the endpoint.
+
+    Assumption: no recording shows either refusal; the wording is the mock's, the unknown or misused
+    model is refused as the endpoint itself refuses it (``invalid_model``).
+    """
+    if not request.input_files and not request.requests:
+        raise invalid_request("Either input_files or requests must be provided")
+    if request.model is None:
+        return
+    if request.endpoint == "/v1/embeddings":
+        check_embedding_model(request.model)
+    elif request.endpoint in ENDPOINT_CAPABILITIES:
+        _family_for(request.model, ENDPOINT_CAPABILITIES[request.endpoint])
+    elif lookup(request.model) is None:
+        raise invalid_model(request.model)
+
+
+def check_moderation(model: str) -> Family:
+    return _family_for(model, "moderation")
+
+
+def check_classification(model: str) -> Family:
+    return _family_for(model, "classification")
+
+
+DEFAULT_SPEECH_MODEL = "voxtral-mini-tts-latest"
+
+
+def check_transcription(request: AudioTranscriptionRequest) -> Family:
+    """The model must transcribe, and the audio come one way (the mock's wording: no recording shows these
+    refusals)."""
+    family = _family_for(request.model, "audio_transcription")
+    given = [name for name in ("file", "file_url", "file_id") if getattr(request, name) is not None]
+    if len(given) != 1:
+        raise invalid_request("Exactly one of file, file_url or file_id must be provided")
+    if request.speaker_references and not request.diarize:
+        raise invalid_request("speaker_references requires diarize to be true")
+    return family
+
+
+def check_speech(request: SpeechRequest) -> Family:
+    return _family_for(request.model or DEFAULT_SPEECH_MODEL, "audio_speech")

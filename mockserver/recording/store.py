@@ -72,12 +72,14 @@ class RecordingStore:
         return len(self.index)
 
     def as_saved(
-        self, path: str, query: str, raw: bytes, extra_secrets: Iterable[str] = ()
+        self, path: str, query: str, body: Body | bytes, extra_secrets: Iterable[str] = ()
     ) -> tuple[str, str, Body]:
         """A live request's path, query and body as its recording was written (keys scrubbed, credential
-        parameters dropped), so that a request carrying a key still finds the recording it made."""
+        parameters dropped), so that a request carrying a key still finds the recording it made. The body
+        is the bytes sent, or what a recording keeps of a form (``Call.body``)."""
         secrets = [s for s in (*self.secrets, *extra_secrets) if s]
-        body = Body.from_bytes(raw)
+        raw = body if isinstance(body, bytes) else body.to_bytes()
+        body = Body.from_bytes(body) if isinstance(body, bytes) else body
         if any(s.encode() in raw for s in secrets if len(s) >= 4):
             body = redact.scrubbed_body(body, secrets)
         return scrub(path, secrets), redact.query(query, secrets), body

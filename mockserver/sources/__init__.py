@@ -15,7 +15,9 @@ from aiohttp import web
 
 from mistral_wire.http import bearer
 from mockserver.faults import NONE, Fault
+from mockserver.forms import Form
 from mockserver.ratelimit import RateLimiter
+from mockserver.recording.format import Body
 from mockserver.render import Rendered
 from mockserver.settings import MockSettings
 from mockserver.validation import Verdict
@@ -41,6 +43,9 @@ class Call:
     # ``loop.time()`` when the request arrived: replayed offsets count from it.
     arrived: float
     fault: Fault = field(default=NONE)
+    # A form body (an upload, a transcription), read by the pipeline with its file parts on disk; ``raw``
+    # is then empty.
+    form: Form | None = None
 
     @property
     def method(self) -> str:
@@ -49,6 +54,13 @@ class Call:
     @property
     def path(self) -> str:
         return self.request.path
+
+    def body(self) -> Body:
+        """The body as a recording keeps it and matching compares it: a form as its summary (each file by
+        its digest and size), anything else as sent."""
+        if self.form is not None:
+            return Body(value=self.form.summary())
+        return Body.from_bytes(self.raw)
 
     @property
     def request_bearer(self) -> str:

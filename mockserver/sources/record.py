@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +24,7 @@ from mistral_wire.contract.errors import MistralError, envelope
 from mistral_wire.http import HOP_BY_HOP, base_url, bearer, forwardable
 from mistral_wire.sse import DataLines
 from mockserver.faults import HEADER as FAULT_HEADER
+from mockserver.forms import Form
 from mockserver.recording.format import Body, Event, Recording, event_data
 from mockserver.recording.store import RecordingStore
 from mockserver.sources import SOURCE_HEADER, Call
@@ -62,6 +64,21 @@ def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
     return headers
 
 
+def form_payload(form: Form) -> aiohttp.FormData:
+    """A form the pipeline read, sent on again: its fields, and its files streamed from disk (aiohttp reads
+    them in a thread). A new boundary, the same content."""
+    payload = aiohttp.FormData(default_to_multipart=form.kind == "multipart")
+    for name, values in form.fields.items():
+        for value in values:
+            payload.add_field(name, value)
+    for name, uploads in form.uploads.items():
+        for upload in uploads:
+            payload.add_field(
+                name, upload.path.open("rb"), filename=upload.filename, content_type=upload.content_type
+            )
+    return payload
+
+
 async def forward(
     request: web.Request,
     raw: bytes,
@@ -69,18 +86,24 @@ async def forward(
     upstream: str,
     key: str | None,
     defaults: Mapping[str, str] | None = None,
+    form: Form | None = None,
 ) -> tuple[web.StreamResponse, Recording | None]:
     """Proxy one request; return the response sent and the recording (None if the client left early).
 
     ``defaults`` are headers the client gets unless the upstream sent its own (the mock's tracing ids, for
-    an upstream that sends none)."""
+    an upstream that sends none). A ``form`` is sent on rebuilt (its files from disk), and recorded as its
+    summary: each file by its name, type, size and digest, never its bytes."""
     started = time.monotonic()
     url = upstream.rstrip("/") + request.rel_url.raw_path
     if request.rel_url.raw_query_string:
         url += "?" + request.rel_url.raw_query_string
-    async with session.request(
-        request.method, url, data=raw or None, headers=upstream_headers(request, key)
-    ) as up:
+    sent = upstream_headers(request, key)
+    data: Any = raw or None
+    if form is not None:
+        data = form_payload(form)
+        # The rebuilt body has its own boundary and length.
+        sent = {k: v for k, v in sent.items() if k.lower() not in ("content-type", "content-length")}
+    async with session.request(request.method, url, data=data, headers=sent) as up:
         headers = CIMultiDict(defaults or {})
         for name, value in up.headers.items():
             if name.lower() not in NOT_PASSED_BACK:
@@ -110,7 +133,7 @@ async def forward(
         path=request.rel_url.raw_path,
         query=request.rel_url.raw_query_string,
         request_headers=dict(request.headers),
-        request_body=Body.from_bytes(raw),
+        request_body=Body(value=form.summary()) if form is not None else Body.from_bytes(raw),
         status=up.status,
         response_headers=dict(up.headers),
         response_body=None if splitter is not None else Body.from_bytes(bytes(collected)),
@@ -147,7 +170,7 @@ class RecordSource:
             tracing = {k: v for k, v in call.headers.items() if k.lower() in TRACING}
             tracing[SOURCE_HEADER] = "record"
             response, recording = await forward(
-                call.request, call.raw, self._session, self.upstream, self.key, tracing
+                call.request, call.raw, self._session, self.upstream, self.key, tracing, call.form
             )
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             message = f"Upstream {self.upstream} could not be reached: {exc.__class__.__name__}"

@@ -38,7 +38,7 @@ class ReplaySource:
 
     async def answer(self, call: Call) -> web.StreamResponse | None:
         path, query, body = self.store.as_saved(
-            call.path, call.request.rel_url.raw_query_string, call.raw, [call.request_bearer]
+            call.path, call.request.rel_url.raw_query_string, call.body(), [call.request_bearer]
         )
         found = self.store.find(call.method, path, query, body)
         if found is None:
@@ -81,7 +81,7 @@ class MissSource:
         if isinstance(call.verdict, Refused):
             return call.refuse(call.verdict.refusal)
         path, _, body = self.store.as_saved(
-            call.path, call.request.rel_url.raw_query_string, call.raw, [call.request_bearer]
+            call.path, call.request.rel_url.raw_query_string, call.body(), [call.request_bearer]
         )
         closest = self.store.closest(call.method, path, body)
         named = None

@@ -1,9 +1,9 @@
 """The contract models agree with Mistral's published spec, model by model and field by field.
 
 ``mistral_wire/contract`` is the single statement of what Mistral accepts; the mock validates with it and
-the shim asks it which fields exist. This holds every model reachable from the four request bodies against
-the component schema of the same name in ``../shared/specs/mistral-openapi.yaml``: the field names, which
-are required, the JSON type families of each field, the models nested in each field, and whether unknown
+the shim asks it which fields exist. This holds every model reachable from the request bodies in ``ROOTS``
+against the component schema of the same name in ``../shared/specs/mistral-openapi.yaml``: the field names,
+which are required, the JSON type families of each field, the models nested in each field, and whether unknown
 keys are rejected. Fields a model lists in ``UNPUBLISHED`` (known to the server, absent from the spec, with
 evidence) are exempt, and must stay absent from the spec.
 """
@@ -15,9 +15,20 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
 import pytest
-from pydantic import BaseModel
+from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 
+from mistral_wire.contract.audio import (
+    AudioTranscriptionRequest,
+    AudioTranscriptionRequestStream,
+    SpeechRequest,
+)
+from mistral_wire.contract.batch import CreateBatchJobRequest
+from mistral_wire.contract.classifiers import (
+    ChatClassificationRequest,
+    ChatModerationRequest,
+    ClassificationRequest,
+)
 from mistral_wire.contract.requests import (
     ChatCompletionRequest,
     EmbeddingRequest,
@@ -31,6 +42,13 @@ ROOTS: tuple[type[BaseModel], ...] = (
     FIMCompletionRequest,
     EmbeddingRequest,
     OCRRequest,
+    CreateBatchJobRequest,
+    ClassificationRequest,
+    ChatModerationRequest,
+    ChatClassificationRequest,
+    AudioTranscriptionRequest,
+    AudioTranscriptionRequestStream,
+    SpeechRequest,
 )
 FAMILIES = frozenset({"string", "integer", "number", "boolean", "null", "array", "object"})
 
@@ -103,6 +121,7 @@ _CLASS_FAMILIES: tuple[tuple[type, str], ...] = (
     (float, "number"),
     (str, "string"),
     (UUID, "string"),
+    (AnyUrl, "string"),
     (dict, "object"),
     (Mapping, "object"),
     (list, "array"),

@@ -14,8 +14,10 @@ from mistral_wire.contract import catalogue
 from mistral_wire.contract.errors import MistralError, envelope, rate_limited
 from mockserver import render
 from mockserver.cache import LRU
+from mockserver.ratelimit import retry_seconds
 from mockserver.render import Rendered
 from mockserver.sources import Call
+from mockserver.sources.synthetic import audio
 from mockserver.sources.synthetic import chat as chat_synth
 from mockserver.sources.synthetic.answers import POST_ROUTES, Outcome
 from mockserver.validation import Accepted, Refused
@@ -23,11 +25,6 @@ from mockserver.validation import Accepted, Refused
 CACHE_SIZE = 2048
 CACHE_MAX_BODY = 256 * 1024
 MODELS_PREFIX = "/v1/models/"
-
-
-def retry_seconds(wait: float) -> int:
-    """A wait as the whole seconds ``Retry-After`` says (rounded up, at least 1)."""
-    return max(1, int(-(-wait // 1)))
 
 
 class SyntheticSource:
@@ -42,6 +39,10 @@ class SyntheticSource:
             return None
         if isinstance(verdict, Refused):
             return call.refuse(verdict.refusal)
+        if not isinstance(verdict, Accepted):
+            return None
+        if verdict.path in audio.ROUTES:
+            return await audio.answer(call, verdict)
         outcome = self._outcome(call, verdict)
         if isinstance(outcome, Rendered):
             return call.refuse(outcome, "synthetic")
