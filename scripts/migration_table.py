@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import audio, completions, embeddings, files, moderations
+from shim.translate import audio, batch, completions, embeddings, files, moderations
 from shim.translate.chat import request as params
 from shim.translate.table import Field
 
@@ -82,6 +82,16 @@ def _jobs() -> list[str]:
     categories = [
         (f"`{name}`", _groups(row.groups), row.reason) for name, row in moderations.CATEGORIES.items()
     ]
+    endpoints = [
+        (
+            f"`{name}`",
+            f"`{target}`" if target else "refused (400)",
+            batch.REFUSED.get(name, "the same endpoint"),
+        )
+        for name, target in batch.ENDPOINTS.items()
+    ]
+    statuses = [(f"`{mistral}`", f"`{openai}`", "") for mistral, openai in batch.STATUSES.items()]
+    statuses.append(("", "`finalizing`", "no Mistral state: never sent"))
     formats = [
         (f"`{name}`", f"`{kind}`" if kind else "", "the same format" if kind else "none: refused (400)")
         for name, kind in audio.AUDIO_TYPES.items()
@@ -90,6 +100,10 @@ def _jobs() -> list[str]:
         *_section("`POST /v1/files`", rows(files.FIELDS)),
         *_values("File purposes", ("OpenAI", "Mistral", "Why"), purposes),
         *_section("`GET /v1/files`", rows(files.LIST_FIELDS)),
+        *_section("`POST /v1/batches`", rows(batch.FIELDS)),
+        *_values("Batch endpoints", ("OpenAI", "Mistral", "Why"), endpoints),
+        *_values("Batch statuses", ("Mistral", "OpenAI", "Note"), statuses),
+        *_section("`GET /v1/batches`", rows(batch.LIST_FIELDS)),
         *_section("`POST /v1/moderations`", rows(moderations.FIELDS)),
         *_values("Moderation categories", ("OpenAI", "From Mistral's", "How"), categories),
         *_section("`POST /v1/audio/transcriptions`", rows(audio.TRANSCRIPTION_FIELDS)),

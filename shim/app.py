@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, audio, edges, files, pipeline
+from shim import accesslog, audio, batches, edges, files, pipeline
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
@@ -74,6 +74,10 @@ def _files_batches_moderations_audio(app: web.Application) -> None:
     _route(app, "DELETE", "/files/{file_id}", pipeline.guarded(files.delete))
     _route(app, "GET", "/files/{file_id}/content", pipeline.guarded(files.content))
     _route(app, "POST", "/moderations", pipeline.handler(MODERATIONS))
+    _route(app, "POST", "/batches", pipeline.guarded(batches.create))
+    _route(app, "GET", "/batches", pipeline.guarded(batches.listing))
+    _route(app, "GET", "/batches/{batch_id}", pipeline.guarded(batches.retrieve))
+    _route(app, "POST", "/batches/{batch_id}/cancel", pipeline.guarded(batches.cancel))
     _route(app, "POST", "/audio/transcriptions", pipeline.guarded(audio.transcribe))
     _route(app, "POST", "/audio/translations", pipeline.guarded(audio.translate))
     _route(app, "POST", "/audio/speech", pipeline.handler(SPEECH))

@@ -19,6 +19,7 @@ from shim.keys import CREDENTIAL, SETTINGS, UPSTREAM
 from shim.relay import ClientWriter
 from shim.translate import errors, forms
 from shim.translate import files as translation
+from shim.translate.batch import OutputTranslation
 from shim.translate.files import FileRef
 from shim.translate.problem import OpenAIError, server_error
 from shim.translate.table import refuse
@@ -137,8 +138,23 @@ async def content(request: web.Request, exchange: Exchange) -> web.StreamRespons
 
 
 def result_sources(ref: FileRef) -> list[tuple[str, Transform | None]]:
-    """The Mistral files behind a batch's output or errors, and how each is translated."""
-    raise NotImplementedError
+    """The Mistral files behind a batch's output or errors, and how each is served: Mistral's result lines
+    translated as they stream, then the error lines of the lines the shim refused (already OpenAI's)."""
+    sources: list[tuple[str, Transform | None]] = []
+    if ref.mistral is not None:
+        sources.append((ref.mistral, _batch_lines))
+    if ref.refusals is not None:
+        sources.append((ref.refusals, None))
+    return sources
+
+
+async def _batch_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    translation = OutputTranslation()
+    async for chunk in chunks:
+        if out := translation.feed(chunk):
+            yield out
+    if tail := translation.close():
+        yield tail
 
 
 async def relay(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from mistral_wire.contract.audio import AudioTranscriptionRequest, SpeechRequest
 from shim.translate import table
 from shim.translate.context import Options
 from shim.translate.plan import Plan, Raw, StreamTranslation
@@ -224,8 +225,8 @@ def stream_decided(draft: Draft, options: Options) -> None:
 TRANSCRIPTION_TABLE = Table(
     endpoint="transcriptions",
     fields=TRANSCRIPTION_FIELDS,
-    # Mistral's own form fields (mistralai 3.7's transcription request).
-    mistral_only={None: frozenset({"diarize", "context_bias", "file_url", "file_id"})},
+    # Mistral's own form fields no OpenAI field produces (diarize, file_url, file_id, speaker_references...).
+    mistral_only={None: frozenset(AudioTranscriptionRequest.model_fields) - frozenset(TRANSCRIPTION_FIELDS)},
     rules=(("segments-asked", segments_asked), ("stream-decided", stream_decided)),
     unknown_reason="it is neither an OpenAI nor a Mistral transcription field",
 )
@@ -598,17 +599,10 @@ SPEECH_FIELDS: dict[str, Field] = {
 SPEECH_TABLE = Table(
     endpoint="speech",
     fields=SPEECH_FIELDS,
+    # Mistral's own fields (ref_audio, expressiveness, metadata...), passed for a client that knows them.
     mistral_only={
-        None: frozenset(
-            {
-                "metadata",
-                "prompt_cache_key",
-                "ref_audio",
-                "expressiveness",
-                "phoneme_hints",
-                "conversation_history",
-            }
-        )
+        None: frozenset(SpeechRequest.model_fields)
+        - {"input", "model", "voice_id", "response_format", "stream"}
     },
     unknown_reason="it is neither an OpenAI nor a Mistral speech parameter",
 )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
+from mistral_wire.contract.files import ListFilesQuery, UploadFileForm
 from shim.translate import table
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
@@ -127,7 +128,7 @@ TABLE = Table(
     endpoint=ENDPOINT,
     fields=FIELDS,
     # Mistral's own form fields, for a client that knows them: expiry (undocumented unit) and visibility.
-    mistral_only={None: frozenset({"visibility", "expiry"})},
+    mistral_only={None: frozenset(UploadFileForm.model_fields) - frozenset(FIELDS)},
     unknown_reason="it is neither an OpenAI nor a Mistral upload field",
 )
 
@@ -342,10 +343,14 @@ LIST_FIELDS: dict[str, Field] = {
 }
 """One row per query parameter of OpenAI's ``GET /files``."""
 
+PAGING: Final = frozenset({"page", "page_size", "include_total"})
+"""Mistral's paging, which the shim drives itself."""
+
+
 LIST_TABLE = Table(
     endpoint="files listing",
     fields=LIST_FIELDS,
-    mistral_only={None: frozenset({"sample_type", "source", "search", "mimetypes"})},
+    mistral_only={None: frozenset(ListFilesQuery.model_fields) - frozenset(LIST_FIELDS) - PAGING},
     unknown_reason="it is neither an OpenAI nor a Mistral files listing parameter",
 )
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mistral_wire.contract.classifiers import ClassificationRequest
 from shim.translate import table
 from shim.translate.context import Options
 from shim.translate.plan import Plan
@@ -92,8 +93,8 @@ FIELDS: dict[str, Field] = {
 """One row per field of OpenAI's ``CreateModerationRequest`` (a test holds this against OpenAI's spec)."""
 
 
-MISTRAL_ONLY: Final = frozenset({"metadata"})
-"""Mistral's own field of its moderation request (``ClassificationRequest``: model, input, metadata)."""
+MISTRAL_ONLY: Final = frozenset(ClassificationRequest.model_fields) - frozenset(FIELDS)
+"""Mistral's own fields of its moderation request (``metadata``), for a client that knows them."""
 
 
 def default_model(draft: Draft, options: Options) -> None:
