@@ -69,6 +69,7 @@ SETTINGS = settings(
 
 CHAT = ("pixtral-12b-2409", "magistral-small-latest", "mistral-large-latest", "mistral-small-latest")
 """Real chat model ids; generation favours the last one of an enum, so it is today's default model."""
+MODERATION = ("mistral-moderation-2603", "mistral-moderation-latest")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,18 @@ MOCK_OPERATIONS = (
         path_model="model_id",
         answers=("BaseModelCard", "FTModelCard"),  # the spec's oneOf for this answer
     ),
+    Operation("POST", "/v1/moderations", "moderations", "ClassificationRequest", MODERATION),
+    Operation("POST", "/v1/chat/moderations", "chat moderations", "ChatModerationRequest", MODERATION),
+    Operation("POST", "/v1/classifications", "classifications", "ClassificationRequest", MODERATION),
+    Operation(
+        "POST", "/v1/chat/classifications", "chat classifications", "ChatClassificationRequest", MODERATION
+    ),
+    Operation("POST", "/v1/audio/speech", "speech", "SpeechRequest", ("voxtral-mini-tts-latest",)),
+    Operation("POST", "/v1/batch/jobs", "batch job create", "CreateBatchJobRequest", CHAT),
+    Operation("GET", "/v1/batch/jobs", "batch jobs list"),
+    Operation("GET", "/v1/batch/jobs/{job_id}", "batch job retrieve"),
+    Operation("GET", "/v1/files", "files list"),
+    Operation("GET", "/v1/files/{file_id}", "file retrieve"),
 )
 SHIM_OPERATIONS = (
     Operation("POST", "/chat/completions", "chat completions", "CreateChatCompletionRequest", CHAT),

@@ -65,6 +65,13 @@ def batch_flavour(body: dict[str, Any]) -> dict[str, Any]:
     return {**ordered, **flavoured}
 
 
+def _flavoured(endpoint: str, answer: LineAnswer) -> LineAnswer:
+    """A chat answer as a batch line carries it (a recorded one too: it was the endpoint's)."""
+    if endpoint == "/v1/chat/completions" and answer.ok and isinstance(answer.body, dict):
+        return LineAnswer(answer.status, batch_flavour(answer.body))
+    return answer
+
+
 class LineEngine:
     """Answers lines; one engine per mock (its recordings, if it replays)."""
 
@@ -84,15 +91,12 @@ class LineEngine:
             return LineAnswer(error.status, json.loads(error.render(self.shape)))
         recorded = self._recorded(endpoint, raw)
         if recorded is not None:
-            return recorded
+            return _flavoured(endpoint, recorded)
         try:
             outcome = POST_ROUTES[endpoint](accepted)
         except MistralError as error:  # refused at answer time (an OCR document that cannot be read)
             return LineAnswer(error.status, json.loads(error.render(self.shape)))
-        answer = outcome.json(int(time.time()))
-        if endpoint == "/v1/chat/completions":
-            answer = batch_flavour(answer)
-        return LineAnswer(200, answer)
+        return _flavoured(endpoint, LineAnswer(200, outcome.json(int(time.time()))))
 
     def _recorded(self, endpoint: str, raw: bytes) -> LineAnswer | None:
         if self.store is None:

@@ -6,6 +6,12 @@ SSE events, each with its offset in milliseconds from the request) and metadata.
 which they arrived, so a replay re-serialises every body and event exactly as Mistral sent it: compact
 separators and raw UTF-8. Where that would not reproduce the original bytes (a pretty-printed gateway
 body, a non-JSON body), the exact text is stored instead under ``text``, and ``text`` is what is sent.
+
+Binary answers (a file's download, ``application/octet-stream``; audio) are not text a reader wants in
+the file, and may be hundreds of megabytes: their bytes go beside the recordings, one file per content
+(``blobs/<sha256>``), and the recording names it under ``blob`` with its size and digest. A form sent
+with a file (an upload, a transcription) is recorded as its fields and each file's name, type, size and
+SHA-256 (``mockserver.forms.Form.summary``), never its bytes.
 """
 
 import functools
@@ -76,17 +82,39 @@ class Body:
         return cls(value=data.get("body"))
 
 
+BLOBS = "blobs"
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A binary answer kept beside the recordings: its path (under the recordings' root), size and digest."""
+
+    path: str
+    size: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "bytes": self.size, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Blob":
+        return cls(str(data["path"]), int(data["bytes"]), str(data["sha256"]))
+
+
 @dataclass(frozen=True)
 class Event:
-    """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent."""
+    """One SSE ``data:`` payload and when it arrived, in milliseconds after the request was sent; ``name``
+    is its ``event:`` line where it had one (Mistral's audio streams)."""
 
     at_ms: float
     data: Body
+    name: str | None = None
 
     def to_bytes(self) -> bytes:
+        head = b"" if self.name is None else b"event: " + self.name.encode() + b"\n"
         if self.data.text is None and self.data.value == DONE:
-            return b"data: [DONE]\n\n"
-        return b"data: " + self.data.to_bytes() + b"\n\n"
+            return head + b"data: [DONE]\n\n"
+        return head + b"data: " + self.data.to_bytes() + b"\n\n"
 
 
 @dataclass(frozen=True)
@@ -101,6 +129,7 @@ class Recording:
     response_body: Body | None = None
     events: tuple[Event, ...] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    blob: Blob | None = None
 
     @property
     def is_stream(self) -> bool:
@@ -143,6 +172,8 @@ class Recording:
         response: dict[str, Any] = {"status": self.status, "headers": self.response_headers}
         if self.events is not None:
             response["events"] = [_event_json(event) for event in self.events]
+        elif self.blob is not None:
+            response["blob"] = self.blob.to_json()
         elif self.response_body is not None:
             self.response_body.dump(response)
         meta = {"format": FORMAT_VERSION, "tool": f"mistral-compat {__version__}", **self.meta}
@@ -156,7 +187,10 @@ class Recording:
         request, response = data["request"], data["response"]
         events = None
         if "events" in response:
-            events = tuple(Event(float(e.get("at_ms", 0)), _event_body(e)) for e in response["events"])
+            events = tuple(
+                Event(float(e.get("at_ms", 0)), _event_body(e), e.get("event")) for e in response["events"]
+            )
+        blob = Blob.from_json(response["blob"]) if "blob" in response else None
         return cls(
             method=request["method"].upper(),
             path=request["path"],
@@ -165,14 +199,17 @@ class Recording:
             request_body=Body.load(request),
             status=int(response["status"]),
             response_headers=dict(response.get("headers", {})),
-            response_body=None if events is not None else Body.load(response),
+            response_body=None if events is not None or blob is not None else Body.load(response),
             events=events,
             meta=dict(data.get("meta", {})),
+            blob=blob,
         )
 
 
 def _event_json(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"at_ms": round(event.at_ms, 1)}
+    if event.name is not None:
+        out["event"] = event.name
     if event.data.text is None:
         out["data"] = event.data.value
     else:

@@ -27,6 +27,7 @@ SEQUENCE = re.compile(r"^(?P<stem>[^.]+)(?:\.(?P<n>\d+))?\.json$")
 # ``.<stem>.<pid>.<8 hex>.tmp``: the temporary name ``publish`` writes to.
 _TEMPORARY = re.compile(r"^\..*\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 _SLUG = re.compile(r"[^a-z0-9]+")
+_ID = re.compile(r"^[0-9a-fA-F-]{16,}$")
 
 
 class RecordingError(ValueError):
@@ -45,7 +46,8 @@ def endpoint_name(path: str) -> str:
         return known[path]
     if path.startswith("/v1/models"):
         return "models"
-    words = [w for w in path.strip("/").split("/") if w and w != "v1"]
+    # Ids (a file's, a batch job's) are left out: every poll of every job is "batch-jobs".
+    words = [w for w in path.strip("/").split("/") if w and w != "v1" and not _ID.match(w)]
     return _slug("-".join(words[:2])) or "root"
 
 
@@ -58,6 +60,13 @@ def _subject(recording: Recording) -> str:
     body = recording.request_body.parsed()
     if not isinstance(body, dict):
         return recording.path.rsplit("/", 1)[-1] if recording.path.startswith("/v1/models/") else "list"
+    form = body.get("multipart", body.get("form"))
+    if isinstance(form, dict) and len(body) == 1:
+        # A form's summary (an upload, a transcription): its file's name, else its model.
+        file = form.get("file")
+        named = file.get("filename") if isinstance(file, dict) else None
+        model = form.get("model")
+        return named if isinstance(named, str) else model if isinstance(model, str) else "form"
     messages = body.get("messages")
     if isinstance(messages, list):
         for message in reversed(messages):
@@ -143,6 +152,15 @@ _IN_FLIGHT: set[str] = set()
 # Writing, syncing and linking one file takes milliseconds: a temporary file this old is stale whatever
 # its pid says (the pid may have been reused by an unrelated process).
 STALE_AFTER_SECONDS = 120
+
+
+def in_flight(name: str, writing: bool) -> None:
+    """Say that this process is (or no longer is) writing the temporary file ``name`` (a blob, as it
+    streams), so that no store loading the same folder meanwhile takes it for a dead writer's."""
+    if writing:
+        _IN_FLIGHT.add(name)
+    else:
+        _IN_FLIGHT.discard(name)
 
 
 def _writing(pid: int, name: str) -> bool:

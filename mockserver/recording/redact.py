@@ -58,7 +58,7 @@ def scrubbed(recording: Recording, secrets: Iterable[str]) -> Recording:
 
     events = None
     if recording.events is not None:
-        events = tuple(Event(e.at_ms, scrubbed_body(e.data, secrets)) for e in recording.events)
+        events = tuple(Event(e.at_ms, scrubbed_body(e.data, secrets), e.name) for e in recording.events)
     return replace(
         recording,
         path=scrub(recording.path, secrets),

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,9 +23,10 @@ from multidict import CIMultiDict
 from mistral_wire import scrub
 from mistral_wire.contract.errors import MistralError, envelope
 from mistral_wire.http import HOP_BY_HOP, base_url, bearer, forwardable
-from mistral_wire.sse import DataLines
+from mistral_wire.sse import NamedEvents
 from mockserver.faults import HEADER as FAULT_HEADER
 from mockserver.forms import Form
+from mockserver.recording.blobs import BlobWriter, is_binary
 from mockserver.recording.format import Body, Event, Recording, event_data
 from mockserver.recording.store import RecordingStore
 from mockserver.sources import SOURCE_HEADER, Call
@@ -41,7 +43,7 @@ class EventSplitter:
 
     def __init__(self, started: float) -> None:
         self.started = started
-        self.lines = DataLines()
+        self.lines = NamedEvents()
         self.events: list[Event] = []
 
     def feed(self, data: bytes) -> None:
@@ -50,9 +52,9 @@ class EventSplitter:
     def close(self) -> None:
         self._add(self.lines.close())
 
-    def _add(self, payloads: list[str]) -> None:
+    def _add(self, payloads: list[tuple[str | None, str]]) -> None:
         at_ms = (time.monotonic() - self.started) * 1000
-        self.events.extend(Event(at_ms, event_data(payload)) for payload in payloads)
+        self.events.extend(Event(at_ms, event_data(payload), name) for name, payload in payloads)
 
 
 def upstream_headers(request: web.Request, key: str | None) -> dict[str, str]:
@@ -87,12 +89,14 @@ async def forward(
     key: str | None,
     defaults: Mapping[str, str] | None = None,
     form: Form | None = None,
+    blobs: Path | None = None,
 ) -> tuple[web.StreamResponse, Recording | None]:
     """Proxy one request; return the response sent and the recording (None if the client left early).
 
     ``defaults`` are headers the client gets unless the upstream sent its own (the mock's tracing ids, for
     an upstream that sends none). A ``form`` is sent on rebuilt (its files from disk), and recorded as its
-    summary: each file by its name, type, size and digest, never its bytes."""
+    summary: each file by its name, type, size and digest, never its bytes. With ``blobs`` (the recordings'
+    root), a binary answer is kept there as it streams (``recording.blobs``) rather than in memory."""
     started = time.monotonic()
     url = upstream.rstrip("/") + request.rel_url.raw_path
     if request.rel_url.raw_query_string:
@@ -110,17 +114,23 @@ async def forward(
                 headers[name] = value
         response = web.StreamResponse(status=up.status, headers=headers)
         await response.prepare(request)
-        is_stream = up.headers.get("Content-Type", "").startswith("text/event-stream")
+        kind = up.headers.get("Content-Type", "")
+        is_stream = kind.startswith("text/event-stream")
         splitter = EventSplitter(started) if is_stream else None
+        writer = BlobWriter(blobs) if blobs is not None and is_binary(kind) else None
         collected = bytearray()
         try:
             async for chunk in up.content.iter_any():
                 await response.write(chunk)
                 if splitter is not None:
                     splitter.feed(chunk)
+                elif writer is not None:
+                    await writer.feed(chunk)
                 else:
                     collected.extend(chunk)
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            if writer is not None:
+                await asyncio.get_running_loop().run_in_executor(None, writer.discard)
             return response, None  # the client left: a partial answer is not a fixture
         with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
             # The whole answer was read from upstream and sent on: a client that hangs up before the
@@ -128,6 +138,7 @@ async def forward(
             await response.write_eof()
     if splitter is not None:
         splitter.close()
+    blob = await writer.finish() if writer is not None else None
     recording = Recording(
         method=request.method,
         path=request.rel_url.raw_path,
@@ -136,8 +147,9 @@ async def forward(
         request_body=Body(value=form.summary()) if form is not None else Body.from_bytes(raw),
         status=up.status,
         response_headers=dict(up.headers),
-        response_body=None if splitter is not None else Body.from_bytes(bytes(collected)),
+        response_body=None if splitter is not None or blob is not None else Body.from_bytes(bytes(collected)),
         events=tuple(splitter.events) if splitter is not None else None,
+        blob=blob,
         meta={
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "upstream": upstream,
@@ -170,7 +182,14 @@ class RecordSource:
             tracing = {k: v for k, v in call.headers.items() if k.lower() in TRACING}
             tracing[SOURCE_HEADER] = "record"
             response, recording = await forward(
-                call.request, call.raw, self._session, self.upstream, self.key, tracing, call.form
+                call.request,
+                call.raw,
+                self._session,
+                self.upstream,
+                self.key,
+                tracing,
+                call.form,
+                self.store.root,
             )
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             message = f"Upstream {self.upstream} could not be reached: {exc.__class__.__name__}"

@@ -10,6 +10,7 @@ fields that differ from it.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -48,12 +49,18 @@ class ReplaySource:
         if self.spend_tokens:
             call.limiter.spend(call.key, recording.cost)
             headers.update(call.limiter.headers(call.key))
-        return await send(call, recording, headers)
+        return await send(call, recording, headers, self.store.root)
 
 
-async def send(call: Call, recording: Recording, headers: dict[str, str]) -> web.StreamResponse:
-    """The recording, as recorded: its headers win (tracing ids included), its bytes are sent unchanged."""
+async def send(
+    call: Call, recording: Recording, headers: dict[str, str], root: Path | None = None
+) -> web.StreamResponse:
+    """The recording, as recorded: its headers win (tracing ids included), its bytes are sent unchanged (a
+    blob streamed from beside the recordings)."""
     headers = {**headers, **recording.response_headers}
+    if recording.blob is not None and root is not None:
+        response = web.FileResponse(root / recording.blob.path, status=recording.status, headers=headers)
+        return response
     if not recording.is_stream:
         assert recording.response_body is not None
         return render.raw(recording.status, recording.response_body.to_bytes(), headers)

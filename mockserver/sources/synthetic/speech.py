@@ -25,8 +25,8 @@ import soundfile
 
 from mistral_wire import tokens
 from mistral_wire.contract.audio import SpeechRequest
+from mistral_wire.sse import encode_named as event
 from mockserver.sources.synthetic import seeds
-from mockserver.sources.synthetic.transcription import event
 
 SAMPLE_RATE = 24000
 SECONDS_PER_CHARACTER = 0.065

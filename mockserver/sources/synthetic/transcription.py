@@ -22,9 +22,10 @@ A stream is Mistral's transcription events, each with its ``event:`` line and no
 import math
 from typing import Any
 
-from mistral_wire import jsonio, tokens
+from mistral_wire import tokens
 from mistral_wire.contract.audio import AudioTranscriptionRequest
 from mistral_wire.contract.catalogue import Family
+from mistral_wire.sse import encode_named as event
 from mockserver.sources.synthetic import prose, seeds
 
 WORDS_PER_SECOND = 2.5
@@ -106,11 +107,6 @@ def usage(request: AudioTranscriptionRequest, family: Family, seconds: float, te
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": audio},
         "service_tier": "standard",
     }
-
-
-def event(name: str, payload: dict[str, Any]) -> bytes:
-    """One event as Mistral's audio endpoints send it: an ``event:`` line, then its ``data:``."""
-    return b"event: " + name.encode() + b"\ndata: " + jsonio.compact_bytes(payload) + b"\n\n"
 
 
 def events(body: dict[str, Any], language: str | None) -> list[bytes]:
