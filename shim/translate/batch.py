@@ -314,7 +314,7 @@ def request_id(seed: str) -> str:
     return "req_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
-def error_line(custom_id: Any, error: OpenAIError, seed: str) -> dict[str, Any]:
+def refused_line(custom_id: Any, error: OpenAIError, seed: str) -> dict[str, Any]:
     """OpenAI's error-file line for a request refused with ``error``, as OpenAI writes its own refusals."""
     return {
         "id": "batch_req_" + hashlib.sha256(f"line:{seed}".encode()).hexdigest()[:32],
@@ -375,7 +375,7 @@ class InputTranslation:
         except OpenAIError as error:
             self.refused += 1
             self.first_refusal = self.first_refusal or f"line {number} ({custom_id}): {error.message}"
-            self._last_error = error_line(custom_id, error, f"{self.file_id}:{number}:{custom_id}")
+            self._last_error = refused_line(custom_id, error, f"{self.file_id}:{number}:{custom_id}")
             return None
         model = mistral.pop("model", None)
         if self.model is None:
@@ -440,7 +440,7 @@ def translate_output_line(raw: bytes) -> bytes:
         line = None
     if not isinstance(line, dict):
         failed = OpenAIError(502, "Mistral wrote a result line that is not JSON.", "server_error")
-        return jsonio.dumps(error_line(None, failed, raw.decode("utf-8", "replace"))) + b"\n"
+        return jsonio.dumps(refused_line(None, failed, raw.decode("utf-8", "replace"))) + b"\n"
     line_id = str(line.get("id") or "")
     custom_id, flags = decode_custom_id(line.get("custom_id"))
     response = line.get("response")
