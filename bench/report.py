@@ -281,6 +281,17 @@ def results_markdown(results: dict[str, Any], plots: list[Path], folder: Path) -
     return "\n".join(lines)
 
 
+KEPT = re.compile(r"<!-- kept:(?P<name>[\w-]+):start.*?<!-- kept:(?P=name):end -->", re.S)
+"""A block another benchmark script wrote into RESULTS.md (``bench/batch_bench.py --write-results``):
+kept when ``make bench`` rewrites the rest of the file."""
+
+
+def with_kept_blocks(text: str, previous: str) -> str:
+    """``text`` followed by the kept blocks of the file it replaces."""
+    blocks = [match.group(0) for match in KEPT.finditer(previous)]
+    return text.rstrip("\n") + "\n\n" + "\n\n".join(blocks) + "\n" if blocks else text
+
+
 def write_readme(readme: Path, section: str) -> None:
     """Replace the text between the markers; add a Performance section before ``## Layout`` if missing."""
     text = readme.read_text()

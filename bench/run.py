@@ -172,7 +172,9 @@ def publish(results: dict[str, Any], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=1))
     made = plots.all_plots(results, QUICK_OUT if quick else PLOTS)
-    (folder / "RESULTS.md").write_text(report.results_markdown(results, made, folder))
+    written_before = (folder / "RESULTS.md").read_text() if (folder / "RESULTS.md").exists() else ""
+    text = report.results_markdown(results, made, folder)
+    (folder / "RESULTS.md").write_text(report.with_kept_blocks(text, written_before))
     if not quick:
         report.write_readme(ROOT / "README.md", report.readme_section(results, made, ROOT))
     for row in results["targets"]:

@@ -36,6 +36,22 @@ OPENAI_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("POST", r"/v1/embeddings"): ("CreateEmbeddingResponse", None),
     ("GET", r"/v1/models"): ("ListModelsResponse", None),
     ("GET", r"/v1/models/[^/]+"): ("Model", None),
+    # Files, batches, moderations and audio (issue 16). A file's content, speech audio and transcripts
+    # as text or subtitles are not JSON and are not judged here; the tests judge what they can read.
+    ("POST", r"/v1/files"): ("OpenAIFile", None),
+    ("GET", r"/v1/files"): ("ListFilesResponse", None),
+    ("GET", r"/v1/files/[^/]+"): ("OpenAIFile", None),
+    ("DELETE", r"/v1/files/[^/]+"): ("DeleteFileResponse", None),
+    ("POST", r"/v1/batches"): ("Batch", None),
+    ("GET", r"/v1/batches"): ("ListBatchesResponse", None),
+    ("GET", r"/v1/batches/[^/]+"): ("Batch", None),
+    ("POST", r"/v1/batches/[^/]+/cancel"): ("Batch", None),
+    ("POST", r"/v1/moderations"): ("CreateModerationResponse", None),
+    ("POST", r"/v1/audio/transcriptions"): (
+        "CreateTranscriptionResponseJson",
+        "CreateTranscriptionResponseStreamEvent",
+    ),
+    ("POST", r"/v1/audio/speech"): ("CreateSpeechResponseStreamEvent", "CreateSpeechResponseStreamEvent"),
 }
 PASSED_THROUGH = re.compile(r"/v1/ocr|/mistral(?P<path>/v1/.+)")
 """What the shim passes to Mistral untranslated: its answers (and errors) are Mistral's on every target."""

@@ -21,3 +21,26 @@ def test_node_chat_and_stream(target: Target) -> None:
     seen = run_script("chat.mjs", through_shim(target))
     assert seen["text"] and seen["finish"] in ("stop", "length")
     assert seen["streamed"]
+
+
+@pytest.mark.feature("Node SDK", "files")
+def test_node_files(target: Target) -> None:
+    seen = run_script("files.mjs", through_shim(target))
+    assert (seen["purpose"], seen["status"], seen["filename"]) == ("batch", "processed", "node.jsonl")
+    assert seen["listed"] and seen["same"] and seen["deleted"] is True
+    assert seen["refused"] == {"status": 400, "param": "purpose"}
+
+
+@pytest.mark.feature("Node SDK", "batches")
+def test_node_batches(target: Target) -> None:
+    seen = run_script("batches.mjs", through_shim(target), timeout=1900)
+    assert seen["status"] == "completed" and seen["counts"] == {"total": 3, "completed": 2, "failed": 1}
+    assert seen["answered"] == ["n0", "n1"] and seen["objects"] == ["chat.completion"]
+    assert seen["refused"] == [["tool", 400]] and seen["listed"]
+
+
+@pytest.mark.feature("Node SDK", "moderations")
+def test_node_moderations(target: Target) -> None:
+    seen = run_script("moderations.mjs", through_shim(target))
+    assert seen["id"].startswith("modr-") and seen["results"] == 2 and seen["flagged"] == "boolean"
+    assert len(seen["categories"]) == 13 and seen["scores"] == 13 and "pii" in seen["mistral"]

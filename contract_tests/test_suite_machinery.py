@@ -194,7 +194,7 @@ def test_the_oracle_leaves_unfinished_events_and_unknown_routes_alone() -> None:
     """A stream the client stopped reading mid-event, and routes with no schema, are not judged."""
     cut = _sse(OPENAI_CHUNK)[: -len("data: [DONE]\n\n")] + b'data: {"id": 1'
     assert _judge(True, cut, kind="text/event-stream") == (1, [])
-    assert _judge(True, {"data": "not a list"}, path="/v1/files", method="GET") == (0, [])
+    assert _judge(True, {"data": "not a list"}, path="/v1/assistants", method="GET") == (0, [])
 
 
 @ORACLE

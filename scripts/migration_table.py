@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.translate import completions, embeddings
+from shim.translate import audio, batch, completions, embeddings, files, moderations
 from shim.translate.chat import request as params
 from shim.translate.table import Field
 
@@ -57,12 +57,68 @@ def rows(fields: Mapping[str, Field], routes: Mapping[str, str] | None = None) -
     return out
 
 
+def _values(title: str, head: tuple[str, str, str], values: list[tuple[str, str, str]]) -> list[str]:
+    """A table of values (purposes, statuses, categories...): OpenAI's, Mistral's, why."""
+    lines = [f"**{title}**", "", f"| {' | '.join(head)} |", "| --- | --- | --- |"]
+    lines += [f"| {openai} | {mistral} | {_cell(reason)} |" for openai, mistral, reason in values]
+    return [*lines, ""]
+
+
+def _groups(groups: tuple[tuple[str, ...], ...]) -> str:
+    """A moderation category's sources: ``a`` and (``b`` or ``c``); the flag needs every group, the score is
+    the lowest group's highest score."""
+    said = [" or ".join(f"`{key}`" for key in group) for group in groups]
+    if len(said) > 1:
+        said = [f"({text})" if " or " in text else text for text in said]
+    return " and ".join(said) or "none (false, 0)"
+
+
+def _jobs() -> list[str]:
+    """Files, batches, moderations and audio (issue 16)."""
+    purposes = [
+        (f"`{name}`", f"`{row.mistral}`" if row.mistral else "refused (400)", row.reason)
+        for name, row in files.PURPOSES.items()
+    ]
+    categories = [
+        (f"`{name}`", _groups(row.groups), row.reason) for name, row in moderations.CATEGORIES.items()
+    ]
+    endpoints = [
+        (
+            f"`{name}`",
+            f"`{target}`" if target else "refused (400)",
+            batch.REFUSED.get(name, "the same endpoint"),
+        )
+        for name, target in batch.ENDPOINTS.items()
+    ]
+    statuses = [(f"`{mistral}`", f"`{openai}`", "") for mistral, openai in batch.STATUSES.items()]
+    statuses.append(("", "`finalizing`", "no Mistral state: never sent"))
+    formats = [
+        (f"`{name}`", f"`{kind}`" if kind else "", "the same format" if kind else "none: refused (400)")
+        for name, kind in audio.AUDIO_TYPES.items()
+    ]
+    return [
+        *_section("`POST /v1/files`", rows(files.FIELDS)),
+        *_values("File purposes", ("OpenAI", "Mistral", "Why"), purposes),
+        *_section("`GET /v1/files`", rows(files.LIST_FIELDS)),
+        *_section("`POST /v1/batches`", rows(batch.FIELDS)),
+        *_values("Batch endpoints", ("OpenAI", "Mistral", "Why"), endpoints),
+        *_values("Batch statuses", ("Mistral", "OpenAI", "Note"), statuses),
+        *_section("`GET /v1/batches`", rows(batch.LIST_FIELDS)),
+        *_section("`POST /v1/moderations`", rows(moderations.FIELDS)),
+        *_values("Moderation categories", ("OpenAI", "From Mistral's", "How"), categories),
+        *_section("`POST /v1/audio/transcriptions`", rows(audio.TRANSCRIPTION_FIELDS)),
+        *_section("`POST /v1/audio/speech`", rows(audio.SPEECH_FIELDS)),
+        *_values("Speech formats", ("OpenAI", "Content type", "Mistral"), formats),
+    ]
+
+
 def render() -> str:
     """The Markdown tables, one per endpoint, in the order of each table's rows."""
     lines = [
         *_section("`POST /v1/chat/completions`", rows(params.FIELDS)),
         *_section("`POST /v1/embeddings`", rows(embeddings.FIELDS)),
         *_section("`POST /v1/completions` (legacy)", rows(completions.FIELDS, {"fim": "FIM"})),
+        *_jobs(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

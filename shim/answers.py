@@ -13,6 +13,7 @@ from aiohttp import web
 from mistral_wire import jsonio
 from mistral_wire.contract.errors import envelope
 from shim.translate import errors
+from shim.translate.plan import Raw
 from shim.translate.problem import OpenAIError
 
 Dialect = Literal["openai", "mistral"]
@@ -27,6 +28,14 @@ def json_response(body: Any, upstream_headers: Mapping[str, str]) -> web.Respons
     headers = errors.openai_rate_limit_headers(upstream_headers)
     headers["Content-Type"] = JSON
     return web.Response(body=jsonio.dumps(body), headers=headers)
+
+
+def raw_response(answer: Raw, upstream_headers: Mapping[str, str]) -> web.Response:
+    """An answer that is not JSON (speech audio, a transcript as text or subtitles), with the rate-limit
+    headers as every translated answer has them."""
+    headers = errors.openai_rate_limit_headers(upstream_headers)
+    headers["Content-Type"] = answer.content_type
+    return web.Response(body=answer.body, headers=headers)
 
 
 def error_body(error: OpenAIError, dialect: Dialect) -> dict[str, Any]:

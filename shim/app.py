@@ -10,13 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, edges, pipeline
+from shim import accesslog, audio, batches, edges, files, pipeline
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
-from shim.translate import chat, completions, embeddings, models
+from shim.translate import audio as audio_translation
+from shim.translate import chat, completions, embeddings, models, moderations
 from shim.upstream import Upstream
 
 # aiohttp cancels a handler whose client went away only when asked to; the shim then closes the upstream
@@ -28,6 +29,8 @@ COMPLETIONS = Endpoint(completions.plan)
 EMBEDDINGS = Endpoint(embeddings.plan, tokenizer=embeddings.tokenizer_for)
 LIST_MODELS = Endpoint(models.plan_list, reads_body=False)
 RETRIEVE_MODEL = Endpoint(models.plan_retrieve, reads_body=False)
+MODERATIONS = Endpoint(moderations.plan)
+SPEECH = Endpoint(audio_translation.plan_speech)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -52,8 +55,32 @@ def create_app(settings: ShimSettings | None = None) -> web.Application:
     app.router.add_get("/v1/models", pipeline.handler(LIST_MODELS))
     app.router.add_get("/v1/models/{model_id:.+}", pipeline.handler(RETRIEVE_MODEL))
     app.router.add_post("/v1/ocr", passthrough)
+    _files_batches_moderations_audio(app)
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
     return app
+
+
+def _route(app: web.Application, method: str, path: str, handler: pipeline.Handler) -> None:
+    """``/v1{path}``, and ``{path}`` for clients configured with the shim's root as their base URL."""
+    app.router.add_route(method, f"/v1{path}", handler)
+    app.router.add_route(method, path, handler)
+
+
+def _files_batches_moderations_audio(app: web.Application) -> None:
+    """OpenAI's files, batches, moderations and audio on Mistral's (issue 16)."""
+    _route(app, "POST", "/files", pipeline.guarded(files.upload))
+    _route(app, "GET", "/files", pipeline.guarded(files.listing))
+    _route(app, "GET", "/files/{file_id}", pipeline.guarded(files.retrieve))
+    _route(app, "DELETE", "/files/{file_id}", pipeline.guarded(files.delete))
+    _route(app, "GET", "/files/{file_id}/content", pipeline.guarded(files.content))
+    _route(app, "POST", "/moderations", pipeline.handler(MODERATIONS))
+    _route(app, "POST", "/batches", pipeline.guarded(batches.create))
+    _route(app, "GET", "/batches", pipeline.guarded(batches.listing))
+    _route(app, "GET", "/batches/{batch_id}", pipeline.guarded(batches.retrieve))
+    _route(app, "POST", "/batches/{batch_id}/cancel", pipeline.guarded(batches.cancel))
+    _route(app, "POST", "/audio/transcriptions", pipeline.guarded(audio.transcribe))
+    _route(app, "POST", "/audio/translations", pipeline.guarded(audio.translate))
+    _route(app, "POST", "/audio/speech", pipeline.handler(SPEECH))
 
 
 async def gunicorn_runner() -> web.AppRunner:

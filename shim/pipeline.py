@@ -12,7 +12,7 @@ Mistral's refusals into OpenAI's, and relays a stream event by event. It returns
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
 from shim.relay import ClientGone, Relay
 from shim.translate import errors
 from shim.translate.context import Options
-from shim.translate.plan import Plan
+from shim.translate.plan import Plan, Raw
 from shim.translate.problem import OpenAIError, server_error
 from shim.upstream import UpstreamFailure, error_body
 
@@ -106,7 +106,10 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
         # The parts ran side by side: the time spent upstream is the wall time, not the sum.
         exchange.upstream_seconds += time.monotonic() - started
     results = [task.result() for task in tasks]
-    answer = answers.json_response(plan.answer([data for data, _ in results]), results[-1][1])
+    payload = plan.answer([data for data, _ in results])
+    if isinstance(payload, Raw):
+        return answers.raw_response(payload, results[-1][1])
+    answer = answers.json_response(payload, results[-1][1])
     if settings.log_bodies and isinstance(answer.body, bytes):
         exchange.response_body = answer.body
     return answer
@@ -119,41 +122,107 @@ def _limits(request: web.Request) -> body.Limits:
     )
 
 
+def forwarded(request: web.Request) -> dict[str, str]:
+    """The client's headers a translated request carries upstream (``FORWARDED``)."""
+    return {name: request.headers[name] for name in FORWARDED if name in request.headers}
+
+
 def _headers(request: web.Request, has_body: bool) -> dict[str, str]:
     sent = {"Content-Type": "application/json"} if has_body else {}
-    sent.update({name: request.headers[name] for name in FORWARDED if name in request.headers})
+    sent.update(forwarded(request))
     return sent
 
 
 async def _fetch(
     request: web.Request, plan: Plan, part: Mapping[str, Any] | None, exchange: Exchange
 ) -> tuple[Any, Mapping[str, str]]:
-    """One non-streamed upstream call: Mistral's JSON and headers, or the OpenAI error (raised).
+    """One non-streamed upstream call: Mistral's JSON and headers, or the OpenAI error (raised)."""
+    body = None if part is None else jsonio.dumps(part)
+    # The caller times the parts together: they run side by side.
+    return await call_json(request, exchange, plan.method, plan.path, body=body, timed=False)
 
-    A 200 whose body is not JSON is a broken gateway, answered 502.
+
+async def call_json(
+    request: web.Request,
+    exchange: Exchange,
+    method: str,
+    path: str,
+    *,
+    body: bytes | AsyncIterable[bytes] | None = None,
+    content_type: str = "application/json",
+    query: str = "",
+    timed: bool = True,
+) -> tuple[Any, Mapping[str, str]]:
+    """One upstream call answered with JSON: Mistral's JSON and headers, or the OpenAI error (raised).
+
+    ``body`` may be a stream (an upload relayed as it arrives); when the stream itself fails with an
+    ``OpenAIError`` (a refusal found half-way), that error is raised. A 200 whose body is not JSON is a
+    broken gateway, answered 502. With ``timed``, the call's time counts as time spent upstream.
     """
     upstream = request.app[UPSTREAM]
+    started = time.monotonic()
+    headers = _headers(request, False)
+    if body is not None:
+        headers["Content-Type"] = content_type
     try:
         async with upstream.request(
-            plan.method,
-            plan.path,
-            client_bearer=request[CREDENTIAL],
-            body=None if part is None else jsonio.dumps(part),
-            headers=_headers(request, part is not None),
+            method, path, client_bearer=request[CREDENTIAL], body=body, headers=headers, query=query
         ) as (response, _):
             exchange.upstream_status = response.status
             if response.status != 200:
                 raw = await error_body(response)
                 raise errors.from_mistral(response.status, raw, response.headers)
-            raw = await upstream.read(response)
-            try:
-                return jsonio.loads(raw), response.headers.copy()
-            except ValueError:
-                raise server_error(
-                    502, "Mistral answered 200 with a body that is not JSON.", "upstream_bad_body"
-                ) from None
+            return json_body(await upstream.read(response)), response.headers.copy()
     except UpstreamFailure as failure:
-        raise errors.from_transport(failure.kind, failure.detail, failure.seconds) from None
+        raise translated_failure(failure) from None
+    finally:
+        if timed:
+            exchange.upstream_seconds += time.monotonic() - started
+
+
+def json_body(raw: bytes) -> Any:
+    """Mistral's 200 answer as JSON; one that is not JSON is a broken gateway, answered 502."""
+    try:
+        return jsonio.loads(raw)
+    except ValueError:
+        raise server_error(
+            502, "Mistral answered 200 with a body that is not JSON.", "upstream_bad_body"
+        ) from None
+
+
+def translated_failure(failure: UpstreamFailure) -> OpenAIError:
+    """OpenAI's error for an upstream that could not be used: the refusal a streamed body raised half-way
+    (it aborted the request), or the transport's failure."""
+    if isinstance(failure.__cause__, OpenAIError):
+        return failure.__cause__
+    return errors.from_transport(failure.kind, failure.detail, failure.seconds)
+
+
+Work = Callable[[web.Request, Exchange], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def guarded(work: Work) -> Handler:
+    """The handler of a route whose work is not one plan (an upload streamed to Mistral, a download
+    translated as it streams, a batch made of several calls): the same record and the same refusals as
+    every translated route."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+        try:
+            try:
+                response = await work(request, exchange)
+            except UpstreamFailure as failure:
+                raise translated_failure(failure) from None
+        except OpenAIError as error:
+            response = answers.error_response(error)
+        except ClientGone as gone:
+            response = gone.response
+            exchange.client_gone = True
+        response[EXCHANGE] = exchange
+        return response
+
+    return handle
 
 
 async def _stream(request: web.Request, plan: Plan, exchange: Exchange) -> web.StreamResponse:

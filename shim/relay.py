@@ -123,7 +123,13 @@ class Relay:
             for payload in lines.feed(chunk):
                 if await self._handle(payload):
                     return True
-        return any([await self._handle(payload) for payload in lines.close()])
+        if any([await self._handle(payload) for payload in lines.close()]):
+            return True
+        if getattr(self.translator, "ended", False):  # a ``SelfEnding`` stream that said its last event
+            for event in self.translator.finish():
+                await self.sink.write(sse.encode_fast(event))
+            return True
+        return False
 
     async def _handle(self, payload: str) -> bool:
         """Write what one upstream event becomes; True once it was Mistral's ``[DONE]``."""

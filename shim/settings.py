@@ -116,6 +116,12 @@ class ShimSettings:
         metavar="ORIGIN",
     )
     max_body_mb: float = setting(50.0, "largest request body in MB; larger ones get a 413", check=positive)
+    max_upload_mb: float = setting(
+        512.0,
+        "largest file a client may upload (files, audio) in MB, streamed to Mistral as it arrives; Mistral's "
+        "own limit is 512",
+        check=positive,
+    )
     max_json_depth: int = setting(
         128, "deepest nesting of a translated request's JSON body; deeper ones get a 400", check=_json_depth
     )
@@ -148,6 +154,10 @@ class ShimSettings:
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ refused, so nothing a client sends can point the shim at another host or outside
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
@@ -97,12 +97,17 @@ class Upstream:
         path: str,
         *,
         client_bearer: str | None,
-        body: bytes | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         query: str = "",
         stream: bool = False,
     ) -> AsyncIterator[tuple[aiohttp.ClientResponse, float]]:
         """Send one request (retrying 429/503 when configured); yield the response and upstream seconds.
+
+        ``body`` is bytes, or an async iterable of bytes sent as they come (chunked): an upload relayed as the
+        client sends it, a file translated line by line. A streamed body is sent once, never retried: it
+        cannot be read a second time. An exception raised by the iterable aborts the request (Mistral never
+        sees a complete body) and comes back as ``UpstreamFailure`` with that exception as its cause.
 
         Leaving the block early (a client that went away, a cancelled handler) closes the connection,
         which cancels the upstream request at once instead of reading it to the end.
@@ -130,9 +135,13 @@ class Upstream:
             except aiohttp.ServerDisconnectedError:
                 raise UpstreamFailure("closed", "ServerDisconnectedError") from None
             except aiohttp.ClientError as exc:
+                if exc.__cause__ is not None and not isinstance(exc.__cause__, OSError):
+                    # The streamed body's own failure (a refused line, a client that stopped sending).
+                    raise UpstreamFailure("body", str(exc.__cause__)) from exc.__cause__
                 raise UpstreamFailure("unreachable", f"{exc.__class__.__name__}: {exc}") from None
             waited = time.monotonic() - started
-            if response.status in RETRYABLE and attempt < self.config.retries:
+            replayable = body is None or isinstance(body, bytes)
+            if response.status in RETRYABLE and attempt < self.config.retries and replayable:
                 delay = _retry_delay(response.headers.get("Retry-After"), attempt)
                 if delay is not None:
                     response.close()
@@ -149,6 +158,20 @@ class Upstream:
             raise
         await _drain(response)
         response.release()
+
+    async def chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        """The body as it arrives, chunk by chunk (a download relayed or translated without holding it);
+        a timeout or a cut mid-body becomes the ``UpstreamFailure`` it is."""
+        while True:
+            try:
+                chunk = await response.content.readany()
+            except TimeoutError:
+                raise UpstreamFailure("timeout", "no answer", self.config.timeout) from None
+            except aiohttp.ClientError as exc:
+                raise UpstreamFailure("broken", exc.__class__.__name__) from None
+            if not chunk:
+                return
+            yield chunk
 
     async def read(self, response: aiohttp.ClientResponse) -> bytes:
         """The whole body; a timeout or a connection cut mid-body becomes the 504 or 502 it is."""

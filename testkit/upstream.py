@@ -11,6 +11,8 @@ one of three ways:
   returning one (awaitable or not).
 * ``Upstream(forward_to=url)``: the request is relayed to that server (the mock) and its answer sent back
   unchanged (status, body, content type, ``retry-after`` and rate-limit headers).
+* ``Upstream(handler=...)``: a function of the whole ``Received`` request (method, path, headers, raw
+  body) returning a ``Canned`` answer: a scripted Mistral with several routes (``testkit.fake_mistral``).
 
 Canned and forwarded answers keep the connection alive for the next request, as a real server does. In
 every mode it records each request in ``received`` (``last`` is the JSON body of the last one), knows how
@@ -65,6 +67,7 @@ class Received:
 
 Script = Callable[[Received, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Answer = Canned | Callable[[Any], Canned | Awaitable[Canned]]
+Handler = Callable[["Received"], Canned | Awaitable[Canned]]
 
 
 async def reply(
@@ -125,12 +128,14 @@ class Upstream:
         *,
         answer: Answer | None = None,
         forward_to: str | None = None,
+        handler: Handler | None = None,
     ) -> None:
-        modes = [mode for mode in (script, answer, forward_to) if mode is not None]
-        assert len(modes) <= 1, "an Upstream runs a script, sends an answer or forwards: one of them"
+        modes = [mode for mode in (script, answer, forward_to, handler) if mode is not None]
+        assert len(modes) <= 1, "an Upstream runs a script, sends an answer, forwards or handles: one of them"
         self.script: Script | None = ok_json if not modes else script
         self.answer = answer
         self.forward_to = forward_to
+        self.handler = handler
         self.received: list[Received] = []
         self.open = 0  # connections open right now
         self.closed = threading.Event()  # set when the shim closes a connection ``wait_for_close`` watched
@@ -243,12 +248,13 @@ class Upstream:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = b""
+            gathered = bytearray()  # not bytes +=: a 100 MB upload would be copied a thousand times
             while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-                body += await reader.readexactly(size)
+                gathered += await reader.readexactly(size)
                 await reader.readexactly(2)
             while await reader.readuntil(b"\r\n") != b"\r\n":
                 pass  # trailers
+            body = bytes(gathered)
         else:
             body = await reader.readexactly(int(headers.get("content-length", "0")))
         return Received(method, target, headers, body, peer_port)
@@ -256,6 +262,12 @@ class Upstream:
     async def _answer(self, received: Received) -> Canned:
         if self.forward_to is not None:
             return await self._forward(received)
+        if self.handler is not None:
+            handled = self.handler(received)
+            if inspect.isawaitable(handled):
+                handled = await handled
+            assert isinstance(handled, Canned), f"an Upstream's handler must return a Canned, not {handled!r}"
+            return handled
         answer = self.answer(received.json) if callable(self.answer) else self.answer
         if inspect.isawaitable(answer):
             answer = await answer

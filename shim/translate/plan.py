@@ -21,6 +21,24 @@ class StreamTranslation(Protocol):
         ...
 
 
+class SelfEnding(Protocol):
+    """A stream that ends with an event of its own rather than ``[DONE]`` (Mistral's audio streams end with
+    ``transcription.done`` and ``speech.audio.done``): ``ended`` once that event was fed. Such a stream is
+    complete when the upstream closes after it, and the client gets no ``[DONE]`` either, as OpenAI's own
+    audio streams send none."""
+
+    @property
+    def ended(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not JSON: the bytes and their content type (speech audio, subtitles, text)."""
+
+    body: bytes
+    content_type: str
+
+
 @dataclass(frozen=True)
 class Plan:
     path: str

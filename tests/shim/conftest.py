@@ -13,6 +13,7 @@ from mistralai.client import Mistral
 from openai import OpenAI
 
 from testkit.auth import AUTH, CLIENT_KEY, KEY, UPSTREAM_KEY
+from testkit.fake_mistral import Faked, FakeMistral
 from testkit.upstream import Received, Upstream, reply
 from testkit.wire import MISTRAL_ANSWER
 
@@ -144,3 +145,16 @@ def keyed_shim(ok_upstream: Upstream, start_shim: Callable[..., str]) -> str:
     return start_shim(
         upstream=ok_upstream.url, mistral_api_key=UPSTREAM_KEY, client_keys=frozenset({CLIENT_KEY})
     )
+
+
+# --- a scripted Mistral for files, batch jobs, moderation and audio (issue 16) ------------------------------
+
+
+@pytest.fixture
+def faked(start_shim: Callable[..., str]) -> Iterator[Faked]:
+    """The openai client on a shim whose upstream is a ``FakeMistral`` (Mistral's shapes, scripted)."""
+    mistral = FakeMistral()
+    with Upstream(handler=mistral.handle) as server:
+        shim = start_shim(upstream=server.url)
+        with OpenAI(base_url=f"{shim}/v1", api_key=KEY, max_retries=0, timeout=30) as client:
+            yield Faked(mistral, client, shim, server)
