@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, edges, pipeline
+from shim import accesslog, edges, pipeline, responses
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
@@ -45,13 +45,23 @@ def create_app(settings: ShimSettings | None = None) -> web.Application:
     app[UPSTREAM] = upstream
     app.on_startup.append(upstream.start)
     app.on_cleanup.append(upstream.close)
+    responses.setup(app, settings)
     app.router.add_get("/health", health)
-    app.router.add_post("/v1/chat/completions", pipeline.handler(CHAT))
-    app.router.add_post("/v1/completions", pipeline.handler(COMPLETIONS))
-    app.router.add_post("/v1/embeddings", pipeline.handler(EMBEDDINGS))
-    app.router.add_get("/v1/models", pipeline.handler(LIST_MODELS))
-    app.router.add_get("/v1/models/{model_id:.+}", pipeline.handler(RETRIEVE_MODEL))
-    app.router.add_post("/v1/ocr", passthrough)
+    # OpenAI's routes, each also without /v1: guides give the base URL both ways, and
+    # OpenAI(base_url="http://shim:8080") must work as well as ".../v1".
+    for prefix in ("/v1", ""):
+        app.router.add_post(f"{prefix}/chat/completions", pipeline.handler(CHAT))
+        app.router.add_post(f"{prefix}/completions", pipeline.handler(COMPLETIONS))
+        app.router.add_post(f"{prefix}/embeddings", pipeline.handler(EMBEDDINGS))
+        app.router.add_get(f"{prefix}/models", pipeline.handler(LIST_MODELS))
+        app.router.add_get(f"{prefix}/models/{{model_id:.+}}", pipeline.handler(RETRIEVE_MODEL))
+        app.router.add_post(f"{prefix}/responses", pipeline.handler(responses.CREATE))
+        app.router.add_post(f"{prefix}/responses/input_tokens", responses.input_tokens)
+        app.router.add_get(f"{prefix}/responses/{{response_id}}", responses.retrieve)
+        app.router.add_delete(f"{prefix}/responses/{{response_id}}", responses.delete)
+        app.router.add_get(f"{prefix}/responses/{{response_id}}/input_items", responses.input_items)
+        app.router.add_post(f"{prefix}/responses/{{response_id}}/cancel", responses.cancel)
+        app.router.add_post(f"{prefix}/ocr", passthrough)
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
     return app
 

@@ -14,6 +14,9 @@ from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
 from testkit.auth import AUTH, KEY
 
+MEMORY = "memory://"
+"""The Responses store of the suite's in-process shims, unless a test asks for another: nothing on disk."""
+
 
 @pytest.fixture(scope="session")
 def mock_url() -> Iterator[str]:
@@ -54,7 +57,7 @@ pytest_plugins = ["pytester"]
 @pytest.fixture(scope="session")
 def shim_url(mock_url: str) -> Iterator[str]:
     """One shim in front of the session's mock, forwarding each client's bearer (no MISTRAL_API_KEY)."""
-    with ServerThread(lambda: create_shim(ShimSettings(upstream=mock_url))) as url:
+    with ServerThread(lambda: create_shim(ShimSettings(upstream=mock_url, responses_store=MEMORY))) as url:
         yield url
 
 
@@ -63,7 +66,8 @@ def start_shim(mock_url: str) -> Iterator[Callable[..., str]]:
     """Start a shim with custom settings (upstream: the session's mock unless given); stopped at the end."""
 
     def make(**settings: object) -> web.Application:
-        return create_shim(ShimSettings(**{"upstream": mock_url, **settings}))  # type: ignore[arg-type]
+        defaults = {"upstream": mock_url, "responses_store": MEMORY}
+        return create_shim(ShimSettings(**{**defaults, **settings}))  # type: ignore[arg-type]
 
     yield from _starter(make)
 

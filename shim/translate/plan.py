@@ -6,9 +6,11 @@ answers to ``answer``, or, when the client asked for a stream, each event to the
 makes. The pipeline knows nothing of any endpoint, and no endpoint knows HTTP.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+from shim.translate.problem import OpenAIError
 
 
 class StreamTranslation(Protocol):
@@ -19,6 +21,33 @@ class StreamTranslation(Protocol):
     def finish(self) -> list[dict[str, Any]]:
         """The events that follow Mistral's ``[DONE]``, before the client's own ``[DONE]``."""
         ...
+
+
+@runtime_checkable
+class LifecycleTranslation(StreamTranslation, Protocol):
+    """A stream with events of its own around Mistral's: the Responses API opens with ``response.created``
+    before Mistral's first chunk, and ends a failed stream with its own events rather than chat's error."""
+
+    def start(self) -> list[dict[str, Any]]:
+        """The events sent as soon as the stream is open."""
+        ...
+
+    def fail(self, error: OpenAIError) -> list[dict[str, Any]]:
+        """The events that end a stream which failed after it started."""
+        ...
+
+
+@dataclass(frozen=True)
+class StreamFraming:
+    """How a translated stream is written: chat's ``data:`` events ending with ``data: [DONE]``, or the
+    Responses API's named events (``event: <type>`` before each ``data:``), which end without a marker."""
+
+    named: bool = False
+    done: bool = True
+
+
+CHAT_FRAMING = StreamFraming()
+EVENT_FRAMING = StreamFraming(named=True, done=False)
 
 
 @dataclass(frozen=True)
@@ -34,3 +63,8 @@ class Plan:
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     method: str = "POST"
+    framing: StreamFraming = CHAT_FRAMING
+    # Work to finish before the answer is complete: run after the JSON answer is made and before it is sent,
+    # or, in a stream, after Mistral's end and before the last events (the Responses store's write, so a
+    # client that saw the answer can always continue it).
+    settle: Callable[[], Awaitable[None]] | None = None

@@ -19,6 +19,7 @@ from shim.translate import completions, embeddings, table
 from shim.translate.chat import request as params
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
+from shim.translate.responses import request as responses_request
 from testkit.spec import component_schemas, openai_spec
 
 DROP = Options()
@@ -57,6 +58,7 @@ def openai_fields(schema_name: str) -> set[str]:
         ("CreateChatCompletionRequest", params.FIELDS),
         ("CreateEmbeddingRequest", embeddings.FIELDS),
         ("CreateCompletionRequest", completions.FIELDS),
+        ("CreateResponse", responses_request.FIELDS),
     ],
 )
 def test_a_table_has_one_row_per_field_of_openais_request(schema: str, fields: Mapping[str, Any]) -> None:
@@ -75,7 +77,7 @@ def test_the_chat_table_walk_reaches_the_allof_parts() -> None:
 
 
 def test_every_row_says_why() -> None:
-    for fields in (params.FIELDS, embeddings.FIELDS, completions.FIELDS):
+    for fields in (params.FIELDS, embeddings.FIELDS, completions.FIELDS, responses_request.FIELDS):
         for key, row in fields.items():
             assert len(row.reason) > 10, key
 
