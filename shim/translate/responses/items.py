@@ -309,6 +309,8 @@ def to_messages(
             continue
         role = item["role"]
         content = _content(item["content"], f"{where}.content")
+        if role == "assistant" and isinstance(content, list) and all(p["type"] == "text" for p in content):
+            content = "".join(str(part.get("text") or "") for part in content)  # a model's turn: its text
         if role == "assistant":
             if thoughts:
                 content, thoughts = _with_thinking(content, thoughts), []
