@@ -35,7 +35,7 @@ async def purge_periodically(store: ResponseStore, every: float = HOUR) -> None:
         try:
             removed = await store.purge(time.time())
         except Exception:
-            log.exception("purging expired Responses failed; trying again in %.0f s", every)
+            log.exception("purging expired Responses failed; trying again in %g s", every)
         else:
             if removed:
                 log.info("purged %d expired Responses", removed)
