@@ -22,7 +22,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@rm -f $(VENV)/.installed-[0-9]* && touch $(STAMP)
 
 $(TEST_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[mock,test,frameworks]'
+	$(BIN)/python -m pip install --quiet -e '.[mock,test,frameworks,postgres]'
 	@rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP) && touch $(STAMP)
 
 install: $(STAMP)

@@ -15,7 +15,6 @@ reaches Mistral.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,8 +29,9 @@ from shim import pipeline
 from shim.keys import CREDENTIAL, SETTINGS, STORE
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
-from shim.store import ResponseStore, StoredResponse
+from shim.store import StoredResponse
 from shim.store.factory import open_store
+from shim.store.purging import purging
 from shim.translate import responses
 from shim.translate.plan import Plan
 from shim.translate.problem import OpenAIError
@@ -41,8 +41,6 @@ from shim.translate.table import check_types
 
 log = logging.getLogger("shim")
 DAY: Final = 86400.0
-PURGE_EVERY: Final = 3600.0
-"""Seconds between purges of expired responses (each shim purges; a purge is one idempotent delete)."""
 LIMITS: Final = (1, 100)
 DEFAULT_LIMIT: Final = 20
 
@@ -51,7 +49,8 @@ DEFAULT_LIMIT: Final = 20
 
 
 def setup(app: web.Application, settings: ShimSettings) -> None:
-    """Open the store the settings name, start it with the app, purge it hourly, close it at the end."""
+    """Open the store the settings name, start it with the app, purge it (at once, then hourly), close it
+    at the end."""
     app[STORE] = open_store(settings.store_url)
     app.cleanup_ctx.append(_lifetime)
 
@@ -60,11 +59,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     await store.start()
     log.info("responses store: %s", _shown(app[SETTINGS].store_url))
-    purging = asyncio.create_task(_purge_forever(store))
-    yield
-    purging.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await purging
+    async with purging(store):
+        yield
     await store.close()
 
 
@@ -76,15 +72,6 @@ def _shown(url: str) -> str:
     scheme, _, credentials = head.partition("://")
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{tail}" if ":" in credentials else url
-
-
-async def _purge_forever(store: ResponseStore) -> None:
-    while True:
-        await asyncio.sleep(PURGE_EVERY)
-        try:
-            await store.purge(time.time())
-        except Exception:  # a failed purge is retried at the next one; serving goes on
-            log.exception("purging expired responses failed")
 
 
 # --- who owns what ------------------------------------------------------------------------------------------
