@@ -12,7 +12,6 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 import openai
@@ -21,10 +20,10 @@ from openai import OpenAI
 
 from testkit.auth import CLIENT_KEY, KEY, UPSTREAM_KEY
 from testkit.processes import shim_process
+from testkit.responses import MODEL, assert_branches, assert_isolated, user_texts
 from testkit.upstream import Received, Upstream, leaves_early, wait_event
 from testkit.wire import SSE_HEAD, chunk, json_answer, sse
 
-MODEL = "mistral-small-latest"
 WEATHER = {
     "type": "function",
     "name": "get_weather",
@@ -33,16 +32,6 @@ WEATHER = {
     "strict": True,
 }
 Via = Callable[..., tuple[OpenAI, Upstream]]
-
-
-def user_texts(body: dict[str, Any]) -> list[str]:
-    """The text of every user turn Mistral received, in order."""
-    out = []
-    for message in body["messages"]:
-        if message["role"] == "user":
-            content = message["content"]
-            out.append(content if isinstance(content, str) else "".join(p.get("text", "") for p in content))
-    return out
 
 
 # --- plain calls and the chain ------------------------------------------------------------------------------
@@ -80,15 +69,7 @@ def test_previous_response_id_carries_the_conversation_but_not_the_instructions(
 
 
 def test_two_requests_continuing_one_response_branch_apart(spy: tuple[OpenAI, Upstream]) -> None:
-    client, upstream = spy
-    root = client.responses.create(model=MODEL, input="Pick a colour.")
-    left = client.responses.create(model=MODEL, input="Why that one?", previous_response_id=root.id)
-    right = client.responses.create(model=MODEL, input="Pick another.", previous_response_id=root.id)
-    assert user_texts(upstream.last) == ["Pick a colour.", "Pick another."]
-    client.responses.create(model=MODEL, input="And then?", previous_response_id=left.id)
-    assert user_texts(upstream.last) == ["Pick a colour.", "Why that one?", "And then?"]
-    client.responses.create(model=MODEL, input="And then?", previous_response_id=right.id)
-    assert user_texts(upstream.last) == ["Pick a colour.", "Pick another.", "And then?"]
+    assert_branches(*spy)
 
 
 def test_a_function_call_round_trip_through_the_store(spy: tuple[OpenAI, Upstream]) -> None:
@@ -141,29 +122,10 @@ def test_a_deleted_response_is_gone_everywhere(spy: tuple[OpenAI, Upstream]) -> 
 # --- the store's scope --------------------------------------------------------------------------------------
 
 
-def _isolated(owner: OpenAI, other: OpenAI, upstream: Upstream) -> None:
-    made = owner.responses.create(model=MODEL, input="A secret: the code is 4217.")
-    assert owner.responses.retrieve(made.id).id == made.id
-    sent = len(upstream.received)
-    with pytest.raises(openai.NotFoundError):
-        other.responses.retrieve(made.id)
-    with pytest.raises(openai.NotFoundError):
-        other.responses.input_items.list(made.id)
-    with pytest.raises(openai.NotFoundError):
-        other.responses.delete(made.id)
-    with pytest.raises(openai.BadRequestError):
-        other.responses.create(model=MODEL, input="What was the code?", previous_response_id=made.id)
-    item = owner.responses.input_items.list(made.id).data[0].id
-    with pytest.raises(openai.BadRequestError):
-        other.responses.create(model=MODEL, input=[{"type": "item_reference", "id": item}])
-    assert len(upstream.received) == sent  # none of it reached Mistral
-    assert owner.responses.retrieve(made.id).id == made.id  # and the owner still has it
-
-
 def test_a_response_is_found_only_with_the_bearer_that_made_it(via: Via, mock_url: str) -> None:
     owner, upstream = via(forward_to=mock_url)
     other = owner.with_options(api_key="another-mistral-key")
-    _isolated(owner, other, upstream)
+    assert_isolated(owner, other, upstream)
 
 
 def test_with_client_keys_a_response_belongs_to_the_client_key(
@@ -174,7 +136,7 @@ def test_with_client_keys_a_response_belongs_to_the_client_key(
         upstream=url, mistral_api_key=UPSTREAM_KEY, client_keys=frozenset({CLIENT_KEY, "second"})
     )
     owner = OpenAI(base_url=f"{shim}/v1", api_key=CLIENT_KEY, max_retries=0)
-    _isolated(owner, owner.with_options(api_key="second"), server)
+    assert_isolated(owner, owner.with_options(api_key="second"), server)
 
 
 # --- the other routes ---------------------------------------------------------------------------------------
