@@ -21,3 +21,13 @@ def test_node_chat_and_stream(target: Target) -> None:
     seen = run_script("chat.mjs", through_shim(target))
     assert seen["text"] and seen["finish"] in ("stop", "length")
     assert seen["streamed"]
+
+
+@pytest.mark.feature("Node SDK", "Responses: create, stream and a tool round trip")
+def test_node_responses(target: Target) -> None:
+    seen = run_script("responses.mjs", through_shim(target))
+    assert seen["id"].startswith("resp_") and seen["text"] and seen["status"] == "completed"
+    assert (seen["first"], seen["last"]) == ("response.created", "response.completed")
+    assert seen["streamed"] and seen["streamed"] == seen["final"]
+    assert seen["call"]["name"] == "get_weather" and seen["call"]["arguments"]["city"]
+    assert seen["answer"] and seen["answerStatus"] == "completed"
