@@ -222,7 +222,9 @@ FIELDS: dict[str, Field] = {
         BOOLEAN,
         convert=_note("store"),
     ),
-    "stream": _like_chat("stream"),
+    "stream": Field(
+        "keep", "chat's stream; each chunk becomes the Responses API's events as it arrives", BOOLEAN
+    ),
     "stream_options": Field(
         "convert",
         "accepted; no obfuscation padding is added to the events (usage always comes with the last one)",
