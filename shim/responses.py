@@ -3,9 +3,14 @@
 ``POST /v1/responses`` goes through the pipeline like every translated route; what it needs beyond its body
 is prepared here, before the plan is made: the stored chain behind ``previous_response_id`` (one query,
 oldest first), the items ``item_reference``\\ s name, and, when the input may not fit the model's context,
-its token count (in a thread, with Mistral's tokenizer). Once the answer is complete, and before its last
-event is sent, the response is written to the store whole, so a client that saw it can always continue it;
-the first event of a stream never waits for the store.
+its token count (in a thread, with Mistral's tokenizer).
+
+Once Mistral's answer is complete the response is written to the store whole, beside the answer rather than
+before it: the write starts as the last bytes go out and neither the answer nor a stream's events wait for
+it. A client may still continue the response at once: a lookup in this shim of a response whose write is
+in flight waits for that write (``Writes``), and one that finds nothing (the write may be in flight in
+another shim sharing the store) looks again twice, briefly, before answering that the response does not
+exist. A shim that stops finishes its writes before it closes the store.
 
 The other routes read the store only: retrieve (also as a replayed stream), delete, the input items, cancel,
 and the input token count. Every lookup is scoped to the owner of the credential the request presents
@@ -17,9 +22,9 @@ reaches Mistral.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
@@ -29,7 +34,7 @@ from shim import pipeline
 from shim.keys import CREDENTIAL, SETTINGS, STORE
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
-from shim.store import StoredResponse
+from shim.store import ResponseStore, StoredResponse
 from shim.store.factory import open_store
 from shim.store.purging import purging
 from shim.translate import responses
@@ -41,6 +46,9 @@ from shim.translate.table import check_types
 
 log = logging.getLogger("shim")
 DAY: Final = 86400.0
+GRACE: Final = (0.02, 0.1)
+"""Seconds to wait before looking again for a response not found (another shim may be writing it)."""
+T = TypeVar("T")
 LIMITS: Final = (1, 100)
 DEFAULT_LIMIT: Final = 20
 
@@ -48,10 +56,40 @@ DEFAULT_LIMIT: Final = 20
 # --- the store's life with the app -----------------------------------------------------------------------
 
 
+class Writes:
+    """The responses this shim is writing: a lookup of one of them waits for its write first."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, store: ResponseStore, record: StoredResponse) -> None:
+        task = asyncio.create_task(self._put(store, record), name=f"store {record.id}")
+        self._pending[record.id] = task
+        task.add_done_callback(lambda _: self._pending.pop(record.id, None))
+
+    @staticmethod
+    async def _put(store: ResponseStore, record: StoredResponse) -> None:
+        try:
+            await store.put(record)
+        except Exception:  # the client has its answer; only its continuation is lost, and said so here
+            log.exception("storing response %s failed", record.id)
+
+    async def settled(self, *response_ids: str) -> None:
+        """Return once the writes of these responses (of every pending one, when none is named) are done.
+        Shielded: a waiter that is cancelled (its client left) never cancels a write."""
+        tasks = [self._pending[i] for i in response_ids if i in self._pending] if response_ids else None
+        for task in tasks if tasks is not None else list(self._pending.values()):
+            await asyncio.shield(task)
+
+
+WRITES = web.AppKey("responses_writes", Writes)
+
+
 def setup(app: web.Application, settings: ShimSettings) -> None:
-    """Open the store the settings name, start it with the app, purge it (at once, then hourly), close it
-    at the end."""
+    """Open the store the settings name, start it with the app, purge it (at once, then hourly), finish
+    its writes and close it at the end."""
     app[STORE] = open_store(settings.store_url)
+    app[WRITES] = Writes()
     app.cleanup_ctx.append(_lifetime)
 
 
@@ -61,7 +99,20 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     log.info("responses store: %s", _shown(app[SETTINGS].store_url))
     async with purging(store):
         yield
+    await app[WRITES].settled()
     await store.close()
+
+
+async def _with_grace(look: Callable[[], Awaitable[T | None]]) -> T | None:
+    """``look()``, and when it finds nothing, again after each ``GRACE`` pause: a response another shim
+    is writing at this moment appears within milliseconds."""
+    found = await look()
+    for pause in GRACE:
+        if found is not None:
+            break
+        await asyncio.sleep(pause)
+        found = await look()
+    return found
 
 
 def _shown(url: str) -> str:
@@ -126,12 +177,15 @@ async def _translate(request: web.Request, body: dict[str, Any]) -> tuple[Respon
     owner = await _owner(request) if needed else None
     held = _Found()
     if previous is not None and owner is not None:
-        chain = await store.chain(owner, previous)
+        await request.app[WRITES].settled(previous)
+        chain = await _with_grace(lambda: store.chain(owner, previous))
         if chain is None:
             raise previous_not_found(previous)
         held.history.extend(
             dict(item) for record in chain for item in (*record.input_items, *record.output_items)
         )
+    if wanted:
+        await request.app[WRITES].settled()
     for item_id in wanted:
         stored = await store.item(owner or "", item_id)
         if stored is not None:
@@ -187,12 +241,14 @@ async def _fit(
 
 
 async def prepare(request: web.Request, body: dict[str, Any]) -> Plan:
-    """The pipeline's plan for ``POST /v1/responses``, with the store's write as its ``settle``."""
+    """The pipeline's plan for ``POST /v1/responses``, with the start of the store's write as its
+    ``settle`` (the write itself runs beside the answer, see the module docstring)."""
     translated, owner = await _translate(request, body)
     plan, outcome = responses.planned(translated)
     if not translated.store or owner is None:
         return plan
     store = request.app[STORE]
+    writes = request.app[WRITES]
     retention = request.app[SETTINGS].responses_retention_days * DAY
     previous = body.get("previous_response_id")
 
@@ -211,10 +267,7 @@ async def prepare(request: web.Request, body: dict[str, Any]) -> Plan:
             input_items=translated.input_items,
             output_items=answered["output"],
         )
-        try:
-            await store.put(record)
-        except Exception:  # the client still gets its answer; only its continuation is lost
-            log.exception("storing response %s failed", record.id)
+        writes.start(store, record)
 
     return replace(plan, settle=settle)
 
@@ -227,7 +280,9 @@ CREATE = Endpoint(responses.plan, prepare=prepare)
 
 async def _stored(request: web.Request) -> StoredResponse:
     response_id = request.match_info["response_id"]
-    record = await request.app[STORE].get(await _owner(request), response_id)
+    owner = await _owner(request)
+    await request.app[WRITES].settled(response_id)
+    record = await _with_grace(lambda: request.app[STORE].get(owner, response_id))
     if record is None:
         raise not_found(response_id)
     return record
@@ -265,6 +320,7 @@ async def retrieve(request: web.Request) -> web.StreamResponse:
 
 async def delete(request: web.Request) -> web.Response:
     response_id = request.match_info["response_id"]
+    await request.app[WRITES].settled(response_id)
     if not await request.app[STORE].delete(await _owner(request), response_id):
         raise not_found(response_id)
     return _json({"id": response_id, "object": "response", "deleted": True})
@@ -281,6 +337,7 @@ async def input_items(request: web.Request) -> web.Response:
     order = request.query.get("order") or "desc"
     if order not in ("asc", "desc"):
         raise OpenAIError(400, "order must be 'asc' or 'desc'.", param="order", code="invalid_value")
+    await request.app[WRITES].settled(response_id)
     page = await request.app[STORE].input_items(
         await _owner(request),
         response_id,

@@ -64,7 +64,6 @@ class Plan:
     repairs: tuple[str, ...] = ()
     method: str = "POST"
     framing: StreamFraming = CHAT_FRAMING
-    # Work to finish before the answer is complete: run after the JSON answer is made and before it is sent,
-    # or, in a stream, after Mistral's end and before the last events (the Responses store's write, so a
-    # client that saw the answer can always continue it).
+    # Run once the answer is known: after the JSON answer is made and before it is sent, or, in a stream,
+    # after Mistral's end and before the last events (the Responses API starts its store's write there).
     settle: Callable[[], Awaitable[None]] | None = None

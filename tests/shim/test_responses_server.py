@@ -248,12 +248,14 @@ def test_an_input_over_the_context_is_openais_error_unless_truncation_is_auto(
 # --- streams ------------------------------------------------------------------------------------------------
 
 
-def test_a_stream_through_the_sdk_helper_is_stored_before_it_ends(spy: tuple[OpenAI, Upstream]) -> None:
+def test_a_stream_through_the_sdk_helper_can_be_continued_as_soon_as_it_ends(
+    spy: tuple[OpenAI, Upstream],
+) -> None:
     client, _ = spy
     with client.responses.stream(model=MODEL, input="Tell me a story.") as stream:
         events = list(stream)
         final = stream.get_final_response()
-        # Read the last event: the response must already be stored, for a client that continues at once.
+        # The last event was read: the response can be retrieved and continued at once.
         assert client.responses.retrieve(final.id).output_text == final.output_text
     assert [event.sequence_number for event in events] == list(range(len(events)))
     assert events[-1].type == "response.completed" and final.output_text
