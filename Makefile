@@ -22,7 +22,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@rm -f $(VENV)/.installed-[0-9]* && touch $(STAMP)
 
 $(TEST_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[mock,test,frameworks]'
+	$(BIN)/python -m pip install --quiet -e '.[mock,test,frameworks,postgres]'
+# instructor (contract_tests/frameworks/test_instructor.py) without its jiter<0.15 pin, which openai 3.x
+# cannot share; its other dependencies are in the frameworks extra, and jiter 0.19 serves it well.
+	$(BIN)/python -m pip install --quiet --no-deps 'instructor>=1.17'
 	@rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP) && touch $(STAMP)
 
 install: $(STAMP)

@@ -52,6 +52,13 @@ OPENAI_ROUTES: dict[tuple[str, str], tuple[str, str | None]] = {
         "CreateTranscriptionResponseStreamEvent",
     ),
     ("POST", r"/v1/audio/speech"): ("CreateSpeechResponseStreamEvent", "CreateSpeechResponseStreamEvent"),
+    # The Responses API: a Response or its events (also when a stored one is replayed), pages of input
+    # items, token counts. DELETE's answer has no schema in the spec.
+    ("POST", r"/v1/responses"): ("Response", "ResponseStreamEvent"),
+    ("GET", r"/v1/responses/[^/]+"): ("Response", "ResponseStreamEvent"),
+    ("GET", r"/v1/responses/[^/]+/input_items"): ("ResponseItemList", None),
+    ("POST", r"/v1/responses/input_tokens"): ("TokenCountsResource", None),
+    ("POST", r"/v1/responses/[^/]+/cancel"): ("Response", None),
 }
 PASSED_THROUGH = re.compile(r"/v1/ocr|/mistral(?P<path>/v1/.+)")
 """What the shim passes to Mistral untranslated: its answers (and errors) are Mistral's on every target."""

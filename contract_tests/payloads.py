@@ -102,6 +102,29 @@ def png_data_url(rgb: tuple[int, int, int] = (200, 40, 40)) -> str:
     return "data:image/png;base64," + base64.b64encode(png(rgb=rgb)).decode()
 
 
+def text_pdf(text: str) -> bytes:
+    """A one-page PDF with one line of Helvetica text, byte for byte the same on every run."""
+    stream = f"BT /F1 24 Tf 72 700 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    table = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{table}\n%%EOF\n".encode()
+    return out
+
+
 HTTPS_IMAGE = "https://www.gstatic.com/webp/gallery3/1.png"
 """A public PNG the live API has fetched (pydantic-ai's Mistral recordings); the mock fetches nothing."""
 

@@ -203,7 +203,7 @@ class Layers:
                 api_keys=frozenset({KEY}),
             )
             mock = self._serve(lambda: create_mock(config))
-            shim = self._serve(lambda: create_shim(ShimSettings(upstream=mock)))
+            shim = self._serve(lambda: create_shim(ShimSettings(upstream=mock, responses_store="memory://")))
             self._urls[layer] = (shim, mock)
         return self._urls[layer]
 

@@ -86,7 +86,8 @@ class Servers:
         return self._serve(lambda: create_mock(config))
 
     def _shim(self, upstream: str, **settings: object) -> str:
-        config = ShimSettings(upstream=upstream, **settings)  # type: ignore[arg-type]
+        # The Responses store in memory: every shim of the session is its own, and nothing goes to disk.
+        config = ShimSettings(upstream=upstream, responses_store="memory://", **settings)  # type: ignore[arg-type]
         return self._serve(lambda: create_shim(config))
 
     def _start(self, name: str) -> Target:

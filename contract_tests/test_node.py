@@ -44,3 +44,13 @@ def test_node_moderations(target: Target) -> None:
     seen = run_script("moderations.mjs", through_shim(target))
     assert seen["id"].startswith("modr-") and seen["results"] == 2 and seen["flagged"] == "boolean"
     assert len(seen["categories"]) == 13 and seen["scores"] == 13 and "pii" in seen["mistral"]
+
+
+@pytest.mark.feature("Node SDK", "Responses: create, stream and a tool round trip")
+def test_node_responses(target: Target) -> None:
+    seen = run_script("responses.mjs", through_shim(target))
+    assert seen["id"].startswith("resp_") and seen["text"] and seen["status"] == "completed"
+    assert (seen["first"], seen["last"]) == ("response.created", "response.completed")
+    assert seen["streamed"] and seen["streamed"] == seen["final"]
+    assert seen["call"]["name"] == "get_weather" and seen["call"]["arguments"]["city"]
+    assert seen["answer"] and seen["answerStatus"] == "completed"

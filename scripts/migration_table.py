@@ -1,8 +1,9 @@
 """The README's table of what the shim translates, rendered from the translation tables themselves.
 
 The README shows every OpenAI request field and its fate; copying that by hand would drift from the code.
-``--write`` regenerates the block between the markers in README.md; ``--check`` exits 1 when it is stale
-(a test runs it).
+``--write`` regenerates the blocks between the markers in README.md (the chat, embeddings and legacy
+completions tables, and the Responses API's in its own section); ``--check`` exits 1 when one is stale (a
+test runs it).
 """
 
 import argparse
@@ -12,11 +13,14 @@ from pathlib import Path
 
 from shim.translate import audio, batch, completions, embeddings, files, moderations
 from shim.translate.chat import request as params
+from shim.translate.responses import request as responses
 from shim.translate.table import Field
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START = "<!-- translation-table:start (scripts/migration_table.py --write) -->"
 END = "<!-- translation-table:end -->"
+RESPONSES_START = "<!-- responses-table:start (scripts/migration_table.py --write) -->"
+RESPONSES_END = "<!-- responses-table:end -->"
 FATES = {
     "keep": "kept",
     "rename": "renamed",
@@ -123,12 +127,24 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _replace(readme: str, block: str) -> str:
-    head, start, rest = readme.partition(START)
-    _, end, tail = rest.partition(END)
+def render_responses() -> str:
+    """The Responses API's table: every ``CreateResponse`` field, on its way to Mistral's chat endpoint."""
+    lines = _section("`POST /v1/responses`", rows(responses.FIELDS))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _replace(readme: str, block: str, start_marker: str = START, end_marker: str = END) -> str:
+    head, start, rest = readme.partition(start_marker)
+    _, end, tail = rest.partition(end_marker)
     if not start or not end:
-        raise SystemExit(f"README.md lacks the markers {START!r} ... {END!r}")
-    return f"{head}{START}\n{block}{END}{tail}"
+        raise SystemExit(f"README.md lacks the markers {start_marker!r} ... {end_marker!r}")
+    return f"{head}{start_marker}\n{block}{end_marker}{tail}"
+
+
+def updated(readme: str) -> str:
+    """README.md with every generated table block rendered anew."""
+    readme = _replace(readme, render())
+    return _replace(readme, render_responses(), RESPONSES_START, RESPONSES_END)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,18 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="regenerate the block in README.md")
     mode.add_argument("--check", action="store_true", help="exit 1 when README.md's block is stale")
     args = parser.parse_args(argv)
-    block = render()
     if not args.write and not args.check:
-        sys.stdout.write(block)
+        sys.stdout.write(render() + "\n" + render_responses())
         return 0
     readme = README.read_text(encoding="utf-8")
-    updated = _replace(readme, block)
+    fresh = updated(readme)
     if args.check:
-        if updated != readme:
-            print("README.md's translation table is stale: run scripts/migration_table.py --write")
+        if fresh != readme:
+            print("README.md's translation tables are stale: run scripts/migration_table.py --write")
             return 1
         return 0
-    README.write_text(updated, encoding="utf-8")
+    README.write_text(fresh, encoding="utf-8")
     return 0
 
 

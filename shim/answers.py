@@ -57,4 +57,4 @@ def error_response(error: OpenAIError, dialect: Dialect = "openai") -> web.Respo
 
 def dialect_of(path: str) -> Dialect:
     """Mistral's own routes, passed through, answer like Mistral."""
-    return "mistral" if path.startswith("/mistral/") or path == "/v1/ocr" else "openai"
+    return "mistral" if path.startswith("/mistral/") or path in ("/v1/ocr", "/ocr") else "openai"

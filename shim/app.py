@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shim import accesslog, audio, batches, edges, files, pipeline
+from shim import accesslog, audio, batches, edges, files, pipeline, responses
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
 from shim.passthrough import passthrough
@@ -48,22 +48,35 @@ def create_app(settings: ShimSettings | None = None) -> web.Application:
     app[UPSTREAM] = upstream
     app.on_startup.append(upstream.start)
     app.on_cleanup.append(upstream.close)
+    responses.setup(app, settings)
     app.router.add_get("/health", health)
-    app.router.add_post("/v1/chat/completions", pipeline.handler(CHAT))
-    app.router.add_post("/v1/completions", pipeline.handler(COMPLETIONS))
-    app.router.add_post("/v1/embeddings", pipeline.handler(EMBEDDINGS))
-    app.router.add_get("/v1/models", pipeline.handler(LIST_MODELS))
-    app.router.add_get("/v1/models/{model_id:.+}", pipeline.handler(RETRIEVE_MODEL))
-    app.router.add_post("/v1/ocr", passthrough)
+    _route(app, "POST", "/chat/completions", pipeline.handler(CHAT))
+    _route(app, "POST", "/completions", pipeline.handler(COMPLETIONS))
+    _route(app, "POST", "/embeddings", pipeline.handler(EMBEDDINGS))
+    _route(app, "GET", "/models", pipeline.handler(LIST_MODELS))
+    _route(app, "GET", "/models/{model_id:.+}", pipeline.handler(RETRIEVE_MODEL))
+    _route(app, "POST", "/ocr", passthrough)
+    _responses(app)
     _files_batches_moderations_audio(app)
     app.router.add_route("*", "/mistral/v1/{path:.+}", passthrough)
     return app
 
 
 def _route(app: web.Application, method: str, path: str, handler: pipeline.Handler) -> None:
-    """``/v1{path}``, and ``{path}`` for clients configured with the shim's root as their base URL."""
+    """``/v1{path}``, and ``{path}`` for clients configured with the shim's root as their base URL: guides
+    give the base URL both ways, and ``OpenAI(base_url="http://shim:8080")`` must work like ``.../v1``."""
     app.router.add_route(method, f"/v1{path}", handler)
     app.router.add_route(method, path, handler)
+
+
+def _responses(app: web.Application) -> None:
+    """OpenAI's Responses API, on Mistral's chat completions and the shim's store (issue 14)."""
+    _route(app, "POST", "/responses", pipeline.handler(responses.CREATE))
+    _route(app, "POST", "/responses/input_tokens", responses.input_tokens)
+    _route(app, "GET", "/responses/{response_id}", responses.retrieve)
+    _route(app, "DELETE", "/responses/{response_id}", responses.delete)
+    _route(app, "GET", "/responses/{response_id}/input_items", responses.input_items)
+    _route(app, "POST", "/responses/{response_id}/cancel", responses.cancel)
 
 
 def _files_batches_moderations_audio(app: web.Application) -> None:

@@ -3,10 +3,13 @@
 from aiohttp import web
 
 from shim.settings import ShimSettings
+from shim.store import ResponseStore
 from shim.upstream import Upstream
 
 SETTINGS = web.AppKey("settings", ShimSettings)
 UPSTREAM = web.AppKey("upstream", Upstream)
+# The Responses API's store (``shim.responses`` opens it at startup).
+STORE = web.AppKey("responses_store", ResponseStore)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 STARTED = web.RequestKey("started", float)

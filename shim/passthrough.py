@@ -43,9 +43,12 @@ _NOT_FORWARDED = frozenset(
 
 
 def _upstream_path(request: web.Request) -> str:
-    """The encoded upstream path: ``/mistral/v1/x%2Fy`` → ``/v1/x%2Fy`` (refused later), ``/v1/ocr`` as is."""
+    """The encoded upstream path: ``/mistral/v1/x%2Fy`` → ``/v1/x%2Fy`` (refused later), ``/v1/ocr`` as is,
+    ``/ocr`` (the route without ``/v1``) as ``/v1/ocr``."""
     raw = request.rel_url.raw_path
-    return raw[len(PREFIX) :] if raw.startswith(PREFIX + "/") else raw
+    if raw.startswith(PREFIX + "/"):
+        return raw[len(PREFIX) :]
+    return raw if raw.startswith("/v1/") else "/v1" + raw
 
 
 def _model(raw: bytes) -> str | None:

@@ -45,6 +45,9 @@ class Endpoint:
     reads_body: bool = True
     # The tokenizer the plan counts tokens with, loaded in a thread first (embeddings batches).
     tokenizer: Callable[[Mapping[str, Any], Options], Tokenizer | None] | None = None
+    # A plan that needs more than the body (the Responses API's store): made by this coroutine instead of
+    # ``plan``, which it may call itself.
+    prepare: Callable[[web.Request, dict[str, Any]], Awaitable[Plan]] | None = None
 
 
 def handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -76,12 +79,7 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
     settings = request.app[SETTINGS]
     options = settings.options
     if endpoint.reads_body:
-        raw = await body.read(request, _limits(request))
-        if settings.log_bodies and raw:
-            exchange.request_body = raw
-        inputs: Mapping[str, Any] = body.parse_object(
-            raw, request.headers.get("Content-Type"), settings.max_json_depth
-        )
+        inputs: dict[str, Any] = await read_object(request, exchange)
         model = inputs.get("model")
     else:
         inputs = dict(request.match_info)
@@ -91,7 +89,7 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
         kind = endpoint.tokenizer(inputs, options)
         if kind is not None:
             await tokens.ready(kind)
-    plan = endpoint.plan(inputs, options)
+    plan = await endpoint.prepare(request, inputs) if endpoint.prepare else endpoint.plan(inputs, options)
     exchange.dropped, exchange.repairs = plan.dropped, plan.repairs
     if plan.stream is not None:
         return await _stream(request, plan, exchange)
@@ -107,12 +105,23 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
         exchange.upstream_seconds += time.monotonic() - started
     results = [task.result() for task in tasks]
     payload = plan.answer([data for data, _ in results])
+    if plan.settle is not None:
+        await plan.settle()
     if isinstance(payload, Raw):
         return answers.raw_response(payload, results[-1][1])
     answer = answers.json_response(payload, results[-1][1])
     if settings.log_bodies and isinstance(answer.body, bytes):
         exchange.response_body = answer.body
     return answer
+
+
+async def read_object(request: web.Request, exchange: Exchange | None = None) -> dict[str, Any]:
+    """The request's JSON object, within the configured limits (OpenAI's 4xx otherwise)."""
+    settings = request.app[SETTINGS]
+    raw = await body.read(request, _limits(request))
+    if exchange is not None and settings.log_bodies and raw:
+        exchange.request_body = raw
+    return body.parse_object(raw, request.headers.get("Content-Type"), settings.max_json_depth)
 
 
 def _limits(request: web.Request) -> body.Limits:
@@ -254,7 +263,16 @@ async def _stream(request: web.Request, plan: Plan, exchange: Exchange) -> web.S
             # A stream sends its headers before the edges see it: the shim's own go with Mistral's.
             headers = {**exchange.headers(), **errors.openai_rate_limit_headers(response.headers)}
             keep_copy = request.app[SETTINGS].log_bodies
-            relay = Relay(request, response, headers, plan.stream(), exchange.request_id, keep_copy)
+            relay = Relay(
+                request,
+                response,
+                headers,
+                plan.stream(),
+                exchange.request_id,
+                keep_copy,
+                framing=plan.framing,
+                settle=plan.settle,
+            )
             try:
                 return await relay.run()
             finally:

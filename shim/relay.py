@@ -10,13 +10,14 @@ connection.
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from mistral_wire import jsonio, sse
-from shim.translate.plan import StreamTranslation
+from shim.translate.plan import CHAT_FRAMING, LifecycleTranslation, StreamFraming, StreamTranslation
 from shim.translate.problem import OpenAIError, server_error
 
 DONE = sse.DONE
@@ -77,10 +78,15 @@ class Relay:
         translator: StreamTranslation,
         request_id: str,
         keep_copy: bool = False,
+        framing: StreamFraming = CHAT_FRAMING,
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.upstream = upstream
         self.translator = translator
+        self.lifecycle = translator if isinstance(translator, LifecycleTranslation) else None
         self.request_id = request_id
+        self.framing = framing
+        self.settle = settle
         response = web.StreamResponse(
             headers={**headers, "Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache"}
         )
@@ -92,6 +98,8 @@ class Relay:
         """Relay until Mistral's ``[DONE]``, or end with an error event that says why not."""
         await self.sink.prepare()
         try:
+            if self.lifecycle is not None:
+                await self._write(self.lifecycle.start())
             if not await self._pump():
                 raise server_error(
                     502, "The Mistral stream ended before it was complete.", "upstream_stream_truncated"
@@ -99,18 +107,34 @@ class Relay:
         except ClientGone:
             raise
         except OpenAIError as error:
-            await self.sink.write(sse.encode_fast(error.body()))
+            await self._fail(error)
         except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
             kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc.__class__.__name__})"
-            failed = server_error(502, f"The Mistral stream {kind}.", "upstream_stream_error")
-            await self.sink.write(sse.encode_fast(failed.body()))
+            await self._fail(server_error(502, f"The Mistral stream {kind}.", "upstream_stream_error"))
         except Exception:  # a translation bug must still end the stream visibly, not as a silent success
             log.exception("stream %s failed", self.request_id)
-            failed = server_error(500, "The shim failed while translating the stream.")
-            await self.sink.write(sse.encode_fast(failed.body()))
+            await self._fail(server_error(500, "The shim failed while translating the stream."))
         with contextlib.suppress(ClientGone):
             await self.sink.end()
         return self.sink.response
+
+    def _encode(self, event: dict[str, Any]) -> bytes:
+        data = sse.encode_fast(event)
+        kind = event.get("type")
+        if self.framing.named and isinstance(kind, str):
+            return b"event: " + kind.encode() + b"\n" + data
+        return data
+
+    async def _write(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            await self.sink.write(self._encode(event))
+
+    async def _fail(self, error: OpenAIError) -> None:
+        """The error as the stream's client reads one: chat's error event, or the translator's own."""
+        if self.lifecycle is not None:
+            await self._write(self.lifecycle.fail(error))
+        else:
+            await self.sink.write(sse.encode_fast(error.body()))
 
     async def _pump(self) -> bool:
         lines = sse.DataLines()
@@ -126,17 +150,24 @@ class Relay:
         if any([await self._handle(payload) for payload in lines.close()]):
             return True
         if getattr(self.translator, "ended", False):  # a ``SelfEnding`` stream that said its last event
-            for event in self.translator.finish():
-                await self.sink.write(sse.encode_fast(event))
+            await self._end(marker=False)
             return True
         return False
+
+    async def _end(self, marker: bool) -> None:
+        """The translator's last events, after the answer is settled; ``[DONE]`` when Mistral sent one and
+        the client's protocol ends with it too."""
+        events = self.translator.finish()
+        if self.settle is not None:
+            await self.settle()
+        await self._write(events)
+        if marker and self.framing.done:
+            await self.sink.write(DONE)
 
     async def _handle(self, payload: str) -> bool:
         """Write what one upstream event becomes; True once it was Mistral's ``[DONE]``."""
         if payload.strip() == sse.DONE_PAYLOAD:
-            for event in self.translator.finish():
-                await self.sink.write(sse.encode_fast(event))
-            await self.sink.write(DONE)
+            await self._end(marker=True)
             return True
         try:
             event = jsonio.loads(payload)
@@ -148,6 +179,5 @@ class Relay:
             raise server_error(
                 502, "Mistral sent a stream event that is not an object.", "upstream_bad_stream"
             )
-        for translated in self.translator.feed(event):
-            await self.sink.write(sse.encode_fast(translated))
+        await self._write(self.translator.feed(event))
         return False

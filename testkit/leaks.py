@@ -17,7 +17,7 @@ from shim.settings import ShimSettings
 @contextmanager
 def keen_shim(upstream: str, **settings: object) -> Iterator[ServerThread]:
     """An in-process shim run with ``RUNNER_OPTIONS``, so its handlers are cancelled when a client leaves."""
-    config = ShimSettings(upstream=upstream, **settings)  # type: ignore[arg-type]
+    config = ShimSettings(upstream=upstream, **{"responses_store": "memory://", **settings})  # type: ignore[arg-type]
     server = ServerThread(lambda: create_shim(config), runner_options=RUNNER_OPTIONS)
     server.start()
     try:

@@ -86,6 +86,10 @@ def shim_process(
     launcher = (
         [sys.executable, "-m", "shim"] if module else [str(Path(sys.executable).parent / "mistral-shim")]
     )
+    # The shim's own files (its default Responses store) go under the test's directory, never the home one.
+    env = dict(child_env() if env is None else env)
+    if "--data-dir" not in args:
+        env.setdefault("SHIM_DATA_DIR", str(tmp_path / "shim-data"))
     with served_process([*launcher, "serve", *args], tmp_path, "shim", env) as served:
         yield served
 

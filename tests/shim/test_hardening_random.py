@@ -10,6 +10,7 @@ encodings, oversized bodies, a missing key, unknown routes, wrong methods and pa
 
 import gzip
 import json
+import posixpath
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -181,8 +182,10 @@ def no_key(rng: random.Random) -> Request:
 def unknown_route(rng: random.Random) -> Request:
     words = ["v1", "v2", "chat", "completion", "embedding", "admin", "..", "%00", "models", "files"]
     path = "/" + "/".join(rng.choice(words) for _ in range(rng.randrange(1, 5)))
-    if path.startswith("/v1/models") or path.startswith("/mistral/"):
-        path = "/v0" + path
+    # Dot segments are resolved before routing, and every route is also served without /v1.
+    resolved = posixpath.normpath(path)
+    if resolved.startswith(("/v1/models", "/models", "/mistral/")):
+        path = "/v0" + resolved
     return rng.choice(["GET", "POST"]), path, {}, b""
 
 

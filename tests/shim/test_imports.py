@@ -13,6 +13,8 @@ from testkit.paths import ROOT
 MOCK_ONLY = frozenset({"mockserver", "faker", "pypdf", "yaml", "numpy", "PIL"})
 # Loaded only when a request needs a tokenizer, in a thread, never at import.
 LAZY = frozenset({"mistral_common", "sentencepiece", "tiktoken"})
+# The Responses store's SQL engines: imported when the store URL names theirs (shim/store/factory.py).
+STORE_ENGINES = frozenset({"aiosqlite", "asyncpg"})
 
 
 def imported_by(statement: str) -> set[str]:
@@ -39,6 +41,7 @@ def test_importing_the_shim_loads_none_of_the_mock() -> None:
     assert "shim" in loaded and "aiohttp" in loaded
     assert loaded & MOCK_ONLY == set()
     assert loaded & LAZY == set()
+    assert loaded & STORE_ENGINES == set()
 
 
 def test_the_check_sees_what_the_mock_loads() -> None:

@@ -15,14 +15,29 @@ from pydantic import BaseModel
 
 from mistral_wire.contract import semantics
 from mistral_wire.contract.requests import ChatCompletionRequest, FIMCompletionRequest
-from shim.translate import completions, embeddings, table
+from shim.translate import audio, batch, completions, embeddings, files, moderations, table
 from shim.translate.chat import request as params
 from shim.translate.context import Options
 from shim.translate.problem import OpenAIError
+from shim.translate.responses import request as responses_request
 from testkit.paths import ROOT
 from testkit.spec import component_schemas, openai_spec
 
 DROP = Options()
+TABLES = (
+    params.FIELDS,
+    embeddings.FIELDS,
+    completions.FIELDS,
+    responses_request.FIELDS,
+    files.FIELDS,
+    files.LIST_FIELDS,
+    batch.FIELDS,
+    batch.LIST_FIELDS,
+    moderations.FIELDS,
+    audio.TRANSCRIPTION_FIELDS,
+    audio.SPEECH_FIELDS,
+)
+"""Every translation table: each row's reason is checked, and found in the README's tables."""
 ERROR = Options(unsupported="error")
 USER = [{"role": "user", "content": "What is the weather in Paris?"}]
 MODEL = "mistral-large-latest"
@@ -58,6 +73,7 @@ def openai_fields(schema_name: str) -> set[str]:
         ("CreateChatCompletionRequest", params.FIELDS),
         ("CreateEmbeddingRequest", embeddings.FIELDS),
         ("CreateCompletionRequest", completions.FIELDS),
+        ("CreateResponse", responses_request.FIELDS),
     ],
 )
 def test_a_table_has_one_row_per_field_of_openais_request(schema: str, fields: Mapping[str, Any]) -> None:
@@ -79,7 +95,7 @@ def test_every_row_says_why_and_the_readme_says_the_same() -> None:
     """A reason is a phrase of its own (not the field's name, not a stub), a renamed or converted field's
     reason names the Mistral field it becomes, and the README's table states that same reason for it."""
     readme = (ROOT / "README.md").read_text()
-    for fields in (params.FIELDS, embeddings.FIELDS, completions.FIELDS):
+    for fields in TABLES:
         for key, row in fields.items():
             words = row.reason.split()
             assert len(words) >= 3 and row.reason != key and not row.reason.endswith("."), (key, row.reason)

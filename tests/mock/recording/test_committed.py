@@ -29,10 +29,18 @@ FOLDERS = [ROOT / "recordings" / "mistral", ROOT / "recordings" / "contract"]
 RECORDING_KEY = "offline-recording-key"  # what scripts/make_recordings.py records with
 
 
+UPLOAD = (
+    "an upload is recorded as its file's name, size and SHA-256, not the file, so its request cannot be "
+    "rebuilt here; the shim+replay contract tests send the same files and replay it"
+)
+
+
 def recording_files() -> Iterator[object]:
     for folder in FOLDERS:
         for path in sorted(folder.rglob("*.json")):
-            yield pytest.param(folder, path, id=path.relative_to(ROOT).as_posix())
+            upload = "multipart" in (json.loads(path.read_text())["request"].get("body") or {})
+            marks = [pytest.mark.skip(reason=UPLOAD)] if upload else []
+            yield pytest.param(folder, path, id=path.relative_to(ROOT).as_posix(), marks=marks)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +98,8 @@ def test_a_recording_replays_byte_for_byte(replayers: dict[Path, str], folder: P
     assert answer.status_code == source.status
     if source.is_stream:
         assert answer.content == b"".join(data for _, data in source.event_bytes())
+    elif source.blob is not None:
+        assert answer.content == (folder / source.blob.path).read_bytes()
     else:
         assert source.response_body is not None
         assert answer.content == source.response_body.to_bytes()
