@@ -159,6 +159,16 @@ def load(path: Path) -> dict[str, Any]:
     return results
 
 
+KEPT = "<!-- Sections below are written by standalone benchmarks; make bench keeps them. -->"
+
+
+def kept_sections(results_md: Path) -> str:
+    """What standalone benchmarks (bench/store_bench.py) wrote below the ``KEPT`` marker of RESULTS.md,
+    carried over when this run rewrites the file."""
+    text = results_md.read_text() if results_md.exists() else ""
+    return "\n" + KEPT + text.split(KEPT, 1)[1] if KEPT in text else ""
+
+
 def publish(results: dict[str, Any], target: Path) -> None:
     """Targets, JSON, plots, RESULTS.md and the README section from one run's results.
 
@@ -172,7 +182,9 @@ def publish(results: dict[str, Any], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=1))
     made = plots.all_plots(results, QUICK_OUT if quick else PLOTS)
-    (folder / "RESULTS.md").write_text(report.results_markdown(results, made, folder))
+    (folder / "RESULTS.md").write_text(
+        report.results_markdown(results, made, folder) + kept_sections(folder / "RESULTS.md")
+    )
     if not quick:
         report.write_readme(ROOT / "README.md", report.readme_section(results, made, ROOT))
     for row in results["targets"]:
