@@ -14,6 +14,9 @@ integrity), in exchange for no fsync per ``put`` (an fsync costs milliseconds on
 Response is a conversation's state, not a ledger).
 
 Paths follow SQLAlchemy's spelling: ``sqlite:///relative/file`` and ``sqlite:////absolute/file``.
+
+``close()`` must be awaited (the app's cleanup): aiosqlite's threads are not daemons, and an open store
+keeps the process from exiting.
 """
 
 import asyncio
