@@ -37,13 +37,14 @@ from openai import OpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import report  # noqa: E402
+
 KEY = "bench"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 CHAT = "/v1/chat/completions"
 MODEL = "mistral-small-latest"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-START = "<!-- kept:batch-bench:start (bench/batch_bench.py --write-results) -->"
-END = "<!-- kept:batch-bench:end -->"
 MB = 1024 * 1024
 
 
@@ -272,7 +273,6 @@ def big_upload(http: httpx.Client, shim: int, megabytes: int, folder: Path) -> d
 def markdown(results: dict[str, Any]) -> str:
     run = results["batch"]
     lines = [
-        START,
         "## Batches and files through the shim",
         "",
         f"`{results['command']}` on {results['date']}: `mistral-shim serve` in front of "
@@ -312,20 +312,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"A {upload['megabytes']} MB upload through the shim took {upload['upload_seconds']} s; the shim's "
         f"peak memory grew {upload['shim_peak_growth_mb']} MB (target: under 20 MB, {met}); downloaded back "
         f"intact: {upload['intact']}.",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write_results(block: str) -> None:
-    text = RESULTS.read_text()
-    if START in text and END in text:
-        head, _, rest = text.partition(START)
-        _, _, tail = rest.partition(END)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> None:
@@ -365,7 +353,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     if args.write_results:
-        write_results(markdown(results))
+        report.write_kept(RESULTS, "batch-bench", markdown(results), "bench/batch_bench.py --write-results")
 
 
 if __name__ == "__main__":

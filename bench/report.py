@@ -282,8 +282,20 @@ def results_markdown(results: dict[str, Any], plots: list[Path], folder: Path) -
 
 
 KEPT = re.compile(r"<!-- kept:(?P<name>[\w-]+):start.*?<!-- kept:(?P=name):end -->", re.S)
-"""A block another benchmark script wrote into RESULTS.md (``bench/batch_bench.py --write-results``):
-kept when ``make bench`` rewrites the rest of the file."""
+"""A block a standalone benchmark wrote into RESULTS.md (batch, Responses, store): kept when ``make bench``
+rewrites the rest of the file."""
+
+
+def write_kept(results_md: Path, name: str, section: str, command: str) -> None:
+    """Put a standalone benchmark's section into RESULTS.md as its kept block, replacing its last one."""
+    block = f"<!-- kept:{name}:start ({command}) -->\n{section.strip()}\n<!-- kept:{name}:end -->"
+    text = results_md.read_text() if results_md.exists() else "# Benchmark results\n"
+    found = [match for match in KEPT.finditer(text) if match.group("name") == name]
+    if found:
+        text = text[: found[0].start()] + block + text[found[0].end() :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    results_md.write_text(text)
 
 
 def with_kept_blocks(text: str, previous: str) -> str:

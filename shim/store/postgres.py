@@ -85,18 +85,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 
 PUT = "SELECT shim_put_response($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 
+# The response and its items, as the chain query's rows (records.ChainRow; a chain of one).
 GET = """
-SELECT 0 AS kind, id, previous_id, created_at, expires_at, body, NULL::text AS role, NULL::integer AS position
+SELECT 0, id, previous_id, created_at, expires_at, body, NULL::integer
 FROM shim_responses WHERE id = $1 AND owner = $2 AND expires_at > $3
 UNION ALL
-SELECT 1, i.response_id, NULL, NULL, NULL, i.body, i.role, i.position
+SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM shim_responses AS r JOIN shim_items AS i ON i.response_id = r.id
 WHERE r.id = $1 AND r.owner = $2 AND r.expires_at > $3
-ORDER BY kind, role, position
 """
 
 # One statement: the responses reachable back through previous_id (each hop one primary-key lookup,
-# stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'.
+# stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'
+# (records.ChainRow, unordered: records.assemble_chain orders them).
 CHAIN = """
 WITH RECURSIVE chain (id, previous_id) AS (
     SELECT id, previous_id FROM shim_responses WHERE id = $1 AND owner = $2 AND expires_at > $3
@@ -104,13 +105,11 @@ WITH RECURSIVE chain (id, previous_id) AS (
     SELECT r.id, r.previous_id FROM chain JOIN shim_responses AS r ON r.id = chain.previous_id
     WHERE r.owner = $2 AND r.expires_at > $3
 )
-SELECT 0 AS kind, r.id, r.previous_id, r.created_at, r.expires_at, r.body,
-       NULL::text AS role, NULL::integer AS position
+SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, r.body, NULL::integer
 FROM chain JOIN shim_responses AS r ON r.id = chain.id
 UNION ALL
-SELECT 1, i.response_id, NULL, NULL, NULL, i.body, i.role, i.position
+SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM chain JOIN shim_items AS i ON i.response_id = chain.id
-ORDER BY kind, role, position
 """
 
 ITEM = """

@@ -14,6 +14,9 @@ integrity), in exchange for no fsync per ``put`` (an fsync costs milliseconds on
 Response is a conversation's state, not a ledger).
 
 Paths follow SQLAlchemy's spelling: ``sqlite:///relative/file`` and ``sqlite:////absolute/file``.
+
+``close()`` must be awaited (the app's cleanup): aiosqlite's threads are not daemons, and an open store
+keeps the process from exiting.
 """
 
 import asyncio
@@ -78,20 +81,20 @@ INSERT_ITEM = (
     "INSERT INTO items (response_id, role, position, item_id, owner, body) VALUES (?, ?, ?, ?, ?, ?)"
 )
 
-# The response and its items, as the chain query's rows (a chain of one). CROSS JOIN keeps SQLite's
-# join order: the response by its key first, then its items by theirs.
+# The response and its items, as the chain query's rows (records.ChainRow; a chain of one). CROSS JOIN
+# keeps SQLite's join order: the response by its key first, then its items by theirs.
 GET = """
-SELECT 0 AS kind, id, previous_id, created_at, expires_at, body, NULL AS role, NULL AS position
+SELECT 0, id, previous_id, created_at, expires_at, body, NULL
 FROM responses WHERE id = :id AND owner = :owner AND expires_at > :now
 UNION ALL
-SELECT 1, i.response_id, NULL, NULL, NULL, i.body, i.role, i.position
+SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM responses AS r CROSS JOIN items AS i ON i.response_id = r.id
 WHERE r.id = :id AND r.owner = :owner AND r.expires_at > :now
-ORDER BY kind, role, position
 """
 
 # One statement: the responses reachable back through previous_id (each hop one primary-key lookup,
-# stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'.
+# stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'
+# (records.ChainRow, unordered: records.assemble_chain orders them).
 CHAIN = """
 WITH RECURSIVE chain (id, previous_id) AS (
     SELECT id, previous_id FROM responses WHERE id = :id AND owner = :owner AND expires_at > :now
@@ -99,12 +102,11 @@ WITH RECURSIVE chain (id, previous_id) AS (
     SELECT r.id, r.previous_id FROM chain CROSS JOIN responses AS r ON r.id = chain.previous_id
     WHERE r.owner = :owner AND r.expires_at > :now
 )
-SELECT 0 AS kind, r.id, r.previous_id, r.created_at, r.expires_at, r.body, NULL AS role, NULL AS position
+SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, r.body, NULL
 FROM chain CROSS JOIN responses AS r ON r.id = chain.id
 UNION ALL
-SELECT 1, i.response_id, NULL, NULL, NULL, i.body, i.role, i.position
+SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM chain CROSS JOIN items AS i ON i.response_id = chain.id
-ORDER BY kind, role, position
 """
 
 ITEM = """

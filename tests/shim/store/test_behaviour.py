@@ -235,3 +235,21 @@ async def test_the_store_is_safe_under_concurrent_use(store: ResponseStore) -> N
 
     chains = await asyncio.gather(*(conversation(str(n)) for n in range(8)))
     assert chains == [[f"resp_{n}_{turn}" for turn in range(5)] for n in range(8)]
+
+
+async def test_a_cancelled_put_leaves_the_record_whole_or_absent(store: ResponseStore) -> None:
+    """A client that leaves cancels its request's task mid-put: the record is then whole or absent (here
+    whole: the engines finish a transaction they began), and the store goes on working."""
+    owner = await store.owner_of(ALICE)
+    for number in range(5):
+        record = make_record(owner, f"resp_{number}", inputs=30, outputs=10)
+        task = asyncio.create_task(store.put(record))
+        for _ in range(number):  # cancelled at a different point each time
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0.05)
+        found = await store.get(owner, f"resp_{number}")
+        assert found is None or found == record
+    await store.put(make_record(owner, "resp_after"))
+    assert await store.get(owner, "resp_after") is not None
