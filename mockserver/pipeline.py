@@ -7,16 +7,16 @@ answers through the one renderer (``render``). Nothing in ``sources`` or ``recor
 """
 
 import asyncio
-from collections.abc import Sequence
 
 from aiohttp import web
 
 from mistral_wire.contract.errors import no_route
 from mockserver.cache import LRU
+from mockserver.chain import Current
 from mockserver.edges import base_headers
 from mockserver.faults import NONE
 from mockserver.keys import API_KEY, ARRIVED, FAULT, LIMITER, REQUEST_ID, SETTINGS, WARM
-from mockserver.sources import Call, Source
+from mockserver.sources import Call
 from mockserver.validation import Verdict, judge
 
 VERDICTS = 2048
@@ -24,8 +24,9 @@ MAX_CACHED_BODY = 256 * 1024
 
 
 class Pipeline:
-    def __init__(self, sources: Sequence[Source]) -> None:
-        self.sources = tuple(sources)
+    def __init__(self, current: Current) -> None:
+        # The chain of sources, read once per request: a switch never changes a request in flight.
+        self.current = current
         self._verdicts: LRU[tuple[str, str | None, bytes], Verdict] = LRU(VERDICTS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -35,7 +36,8 @@ class Pipeline:
             # loop) rather than start a second one on it.
             await asyncio.shield(warm)
         raw = await request.read()
-        settings = request.app[SETTINGS]
+        chain = self.current.chain
+        settings = chain.settings
         call = Call(
             request=request,
             raw=raw,
@@ -47,7 +49,7 @@ class Pipeline:
             arrived=request[ARRIVED],
             fault=request.get(FAULT, NONE),
         )
-        for source in self.sources:
+        for source in chain.sources:
             response = await source.answer(call)
             if response is not None:
                 return response

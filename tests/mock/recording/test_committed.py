@@ -5,7 +5,8 @@ import json
 import pytest
 from mistralai.client import Mistral, errors
 
-from mockserver.app import STORE, create_app
+from mockserver.app import create_app
+from mockserver.chain import CHAIN
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
 from testkit.paths import ROOT
@@ -31,7 +32,8 @@ def test_every_scenario_replays_and_every_recording_is_used() -> None:
                 assert "recording_not_found" not in refused.value.body
             else:
                 assert run() is not None, name
-        assert apps[0][STORE].unused() == []
+        store = apps[0][CHAIN].chain.store
+        assert store is not None and store.unused() == []
 
 
 def test_committed_recordings_hold_no_key() -> None:
