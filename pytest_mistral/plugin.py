@@ -32,6 +32,7 @@ import pytest
 from pytest_mistral.cassette import FAILING, RECORD_MODES, folder_name, shown
 
 if TYPE_CHECKING:  # the servers load only when a test asks for them
+    from mockserver.settings import MockSettings
     from mockserver.sources.fixtures import Rule
     from pytest_mistral.cassette import Cassette
     from pytest_mistral.servers import Servers
@@ -49,6 +50,7 @@ _CASSETTE = pytest.StashKey["Cassette"]()
 # Per recordings folder: the recordings replayed or written by tests that passed.
 _USED = pytest.StashKey[dict[Path, set[Path]]]()
 _RULES_CACHE = pytest.StashKey[dict[tuple[Path, float], "list[Rule]"]]()
+_SETTINGS = pytest.StashKey[tuple["MockSettings", Path | None, dict[str, str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -104,6 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_USED] = {}
     config.stash[_SERVERS] = None
     config.stash[_RULES_CACHE] = {}
+    config.stash[_SETTINGS] = _settings(config)
+    record_mode(config)
 
 
 def record_mode(config: pytest.Config) -> str:
@@ -154,19 +158,12 @@ def _shim_file(config: pytest.Config) -> Path | None:
     return path
 
 
-def _servers(config: pytest.Config) -> "Servers":
-    servers = config.stash[_SERVERS]
-    if servers is not None:
-        return servers
-    from mockserver import extras
-
-    try:
-        extras.require("the mistral-compat pytest plugin")
-    except RuntimeError as error:
-        raise pytest.UsageError(str(error)) from None
+def _settings(config: pytest.Config) -> tuple["MockSettings", Path | None, dict[str, str]]:
+    """The session mock's settings, the shim's config file and aliases, each checked: a mistake is a
+    usage error before any test runs, in one line."""
     from mistral_wire.settings import SettingsError
     from mockserver.settings import MockSettings
-    from pytest_mistral.servers import Servers, shim_config
+    from pytest_mistral.servers import shim_config
 
     upstream = config.getoption("--mistral-upstream") or os.environ.get("MISTRAL_BASE_URL") or None
     try:
@@ -186,9 +183,25 @@ def _servers(config: pytest.Config) -> "Servers":
     shim_file, aliases = _shim_file(config), _aliases(config)
     try:
         base.check()
-        shim_config(shim_file, aliases, "http://127.0.0.1:1")  # a mistake in the file, said before any test
+        shim_config(shim_file, aliases, "http://127.0.0.1:1")
     except SettingsError as error:
         raise pytest.UsageError(f"mistral-compat: {error}") from None
+    return base, shim_file, aliases
+
+
+def _servers(config: pytest.Config) -> "Servers":
+    servers = config.stash[_SERVERS]
+    if servers is not None:
+        return servers
+    from mockserver import extras
+
+    try:
+        extras.require("the mistral-compat pytest plugin")
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    from pytest_mistral.servers import Servers
+
+    base, shim_file, aliases = config.stash[_SETTINGS]
     servers = Servers(base, shim_file, aliases)
     config.stash[_SERVERS] = servers
     return servers

@@ -7,8 +7,7 @@ import pytest
 from mockserver.app import create_app
 from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
-
-UPSTREAM_KEY = "upstream-key-7Qk2"
+from testkit.auth import UPSTREAM_KEY
 
 
 @pytest.fixture(autouse=True)
