@@ -282,7 +282,7 @@ def _old_meaning(config: pytest.Config) -> bool:
     if value == "mock":
         warnings.warn(
             pytest.PytestDeprecationWarning(
-                "mistral_openai_client = mock: openai_client goes straight to the mock, as before 0.2. Use "
+                "mistral_openai_client = mock: openai_client goes straight to the mock, its old meaning. Use "
                 "the mistral_openai_client fixture for that, and let openai_client go through the shim."
             ),
             stacklevel=2,

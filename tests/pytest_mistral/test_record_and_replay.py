@@ -235,3 +235,24 @@ def test_body(cleanup, mistral_mock):
     result = pytester.runpytest("--mistral-upstream=http://127.0.0.1:9")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*No recording matched GET /v1/models/unrecorded-model*"])
+
+
+def test_the_readme_journey_works_as_written(pytester: pytest.Pytester, mock_upstream: str) -> None:
+    """The README's first section, "Use it in your own project": its test file, its pyproject lines and
+    the shim.toml it points at (the README's example), recorded once, then replayed with no upstream."""
+    readme = (ROOT / "README.md").read_text()
+    journey = readme.split("## Use it in your own project", 1)[1].split("\n## ", 1)[0]
+    tests = journey.split("```python\n# tests/test_bot.py\n", 1)[1].split("```", 1)[0]
+    ini = journey.split("```toml\n", 1)[1].split("```", 1)[0]
+    shim_toml = readme.split("```toml\n# shim.toml\n", 1)[1].split("```", 1)[0]
+    pytester.makefile(".toml", pyproject=ini + 'asyncio_default_fixture_loop_scope = "function"\n')
+    pytester.makefile(".toml", shim=shim_toml.replace("port = 8080\n", ""))
+    (pytester.path / "tox.ini").unlink()
+    pytester.makepyfile(test_bot=tests)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}").assert_outcomes(
+        passed=2
+    )
+    assert len(recordings(pytester.path / "recordings")) == 2
+    pytester.runpytest("--mistral-fail-unused", "--mistral-upstream=http://127.0.0.1:9").assert_outcomes(
+        passed=2
+    )
