@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench-$(shell cksum pyproject.toml | cut -d' '
 NODE_DIR := contract_tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed-$(shell cksum $(NODE_DIR)/package-lock.json | cut -d' ' -f1)
 
-.PHONY: run test lint format install install-test clean recordings bench matrix contract-live drift
+.PHONY: run test lint format install install-test clean recordings bench matrix contract-live drift example
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -44,6 +44,12 @@ test: $(TEST_STAMP) $(NODE_STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(BIN)/python scripts/example_journey.py
+
+# The example project's CI journey (examples/support-bot): this repository installed non-editably into a
+# venv of the example's own (.venv-example), then the example's workflow's test command, offline.
+example: $(TEST_STAMP)
+	$(BIN)/python scripts/example_journey.py
 
 # Benchmarks (never part of `make test`): installs the bench extra and, into bench/.venv-litellm, LiteLLM.
 $(BENCH_STAMP): $(BIN)/python pyproject.toml
@@ -86,4 +92,4 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .venv-drift .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-drift .venv-example .pytest_cache .ruff_cache

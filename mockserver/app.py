@@ -2,7 +2,9 @@
 
 In synthetic mode the routes are the endpoints the mock serves (anything else is the gateway's 404, a wrong
 method a 405); in record, replay and auto modes every path goes to the pipeline, since a recording may be
-of any route. The mode decides the pipeline's sources (``sources_for``).
+of any route. The mode decides the pipeline's sources (``mockserver.chain``: fixtures first, then the
+mode's own); ``any_route`` serves every path in every mode, for a mock whose chain is switched while it
+runs (the pytest plugin's).
 """
 
 import asyncio
@@ -10,26 +12,19 @@ import asyncio
 from aiohttp import web
 
 from mistral_wire import tokens
+from mockserver import chain as chains
+from mockserver.chain import CHAIN, Current
 from mockserver.edges import edges
 from mockserver.jobs.batch import BatchJobs
 from mockserver.jobs.files import FileStore
 from mockserver.jobs.lines import LineEngine
-from mockserver.jobs.source import SIGNED_PREFIX, JobsSource, signed_download
+from mockserver.jobs.source import SIGNED_PREFIX, signed_download
 from mockserver.keys import FILES, JOBS, LIMITER, SETTINGS, WARM
 from mockserver.pipeline import Pipeline
 from mockserver.ratelimit import RateLimiter
-from mockserver.recording.store import RecordingStore
 from mockserver.settings import MockSettings
-from mockserver.sources import Source
-from mockserver.sources.record import RecordSource
-from mockserver.sources.replay import MissSource, ReplaySource
 from mockserver.sources.synthetic.answers import POST_ROUTES
 from mockserver.sources.synthetic.audio import ROUTES as AUDIO_ROUTES
-from mockserver.sources.synthetic.source import SyntheticSource
-
-STORE = web.AppKey("store", RecordingStore)
-# The message of every request no recording matched (the pytest plugin fails the test with them).
-MISSES = web.AppKey("misses", list[str])
 
 
 async def health(request: web.Request) -> web.Response:
@@ -76,36 +71,12 @@ async def _close_files(app: web.Application) -> None:
     await asyncio.get_running_loop().run_in_executor(None, app[FILES].close)
 
 
-def sources_for(app: web.Application, settings: MockSettings) -> list[Source]:
-    """The mode's sources, first match wins."""
-    if settings.mode == "synthetic":
-        return [JobsSource(), SyntheticSource()]
-    assert settings.recordings is not None, f"--mode {settings.mode} needs --recordings DIR"
-    store = RecordingStore(
-        settings.recordings, ignore_fields=settings.ignore_fields, secrets=settings.secrets
-    )
-    app[STORE] = store
-    app[MISSES] = []
+def create_app(settings: MockSettings | None = None, *, any_route: bool = False) -> web.Application:
+    """The mock as an aiohttp application, for ``web.run_app``, tests and gunicorn.
 
-    async def load(app: web.Application) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, store.load)
-
-    app.on_startup.append(load)
-    if settings.mode == "replay":
-        if settings.on_miss == "synthetic":
-            return [ReplaySource(store), JobsSource(), SyntheticSource()]
-        return [ReplaySource(store), MissSource(store, app[MISSES])]
-    recorder = RecordSource(store, settings.upstream, settings.upstream_key)
-    app.on_startup.append(recorder.start)
-    app.on_cleanup.append(recorder.stop)
-    if settings.mode == "auto":
-        return [ReplaySource(store), recorder]
-    return [recorder]
-
-
-def create_app(settings: MockSettings | None = None) -> web.Application:
-    """The mock as an aiohttp application, for ``web.run_app``, tests and gunicorn."""
+    Raises ``FixtureError`` when the settings' fixtures file has a mistake."""
     settings = settings or MockSettings()
+    chain = chains.build(settings)
     app = web.Application(
         middlewares=[edges],
         client_max_size=settings.max_body_bytes,
@@ -119,13 +90,27 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     app[FILES] = FileStore(settings.files_dir)
     app.on_startup.append(_open_files)
     app.on_cleanup.append(_close_files)
-    pipeline = Pipeline(sources_for(app, settings))
-    # A batch job's lines are answered from this mock's recordings when it replays, else generated.
-    engine = LineEngine(app.get(STORE) if settings.mode == "replay" else None, settings.validation_shape)
+    current = app[CHAIN] = Current(chain)
+
+    async def start(app: web.Application) -> None:
+        await current.chain.start()
+
+    async def stop(app: web.Application) -> None:
+        await current.chain.stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    pipeline = Pipeline(current)
+    # A batch job's lines are answered from the recordings of the chain serving when it replays, else
+    # generated.
+    engine = LineEngine(
+        lambda: current.chain.store if current.chain.settings.mode == "replay" else None,
+        settings.validation_shape,
+    )
     app[JOBS] = BatchJobs(app[FILES], engine, settings.job_step_ms)
     app.router.add_get("/health", health)
     app.router.add_get(SIGNED_PREFIX + "{file_id}", signed_download)
-    if settings.mode == "synthetic":
+    if settings.mode == "synthetic" and not any_route:
         app.router.add_get("/v1/models", pipeline.handle)
         app.router.add_get("/v1/models/{model_id}", pipeline.handle)
         for path in POST_ROUTES:

@@ -20,7 +20,8 @@ faults on request (header x-mock-fault, ';'-separated; synthetic and replay mode
   ttft_ms=200;chunk_ms=20     delay before the first SSE event, between events
   disconnect_after=3          send 3 SSE events (0: nothing), then drop the connection
   batch=failed|timeout        on a batch job's creation: the job ends FAILED or TIMEOUT_EXCEEDED
-In record and auto modes the header is forwarded upstream, not applied."""
+A forced status is the mock's own answer in every mode (in record and auto modes Mistral is not asked and
+nothing is saved); in those modes the stream and batch faults are forwarded upstream, not applied."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     settings_table.add_arguments(serve, MockSettings)
     importer = commands.add_parser("import-vcr", help="convert cassettes of Mistral traffic into recordings")
     importer.add_argument(
-        "cassettes", nargs="+", type=Path, help="vcrpy / pytest-recording / Ruby VCR YAML files"
+        "cassettes", nargs="+", type=Path, help="vcrpy / pytest-recording / Ruby VCR YAML files, or folders"
     )
     importer.add_argument("--out", type=Path, required=True, help="the recordings directory to write")
     return parser
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         report = import_files(args.cassettes, args.out)
         print(report.summary())
-        return 1 if report.failed else 0
+        return 1 if report.failed or not report.total else 0
     try:
         settings = settings_from_args(args)
     except SettingsError as error:
@@ -79,13 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from aiohttp import web
 
     from mockserver.app import create_app
+    from mockserver.sources.fixtures import FixtureError
 
+    try:
+        app = create_app(settings)  # a fixtures file is read and checked here, before anything is announced
+    except FixtureError as error:
+        print(f"mistral-mock: {error}", file=sys.stderr)
+        return 2
     where = f" ({settings.recordings})" if settings.recordings else ""
+    if settings.fixtures is not None:
+        where += f", fixtures first from {settings.fixtures}"
     print(
         f"mistral-mock {__version__}: {settings.mode} mode{where} on http://{settings.host}:{settings.port}",
         flush=True,
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
 

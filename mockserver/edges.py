@@ -1,9 +1,11 @@
 """What every request to the mock meets before a source answers it: ids, the key, faults, rate limits.
 
 In the order the live API applies them: an unknown route (the gateway's 404) before the key, the key (the
-gateway's 401), a wrong method, then, in the modes where the mock answers itself (synthetic and replay),
-the faults a test asked for with ``x-mock-fault``, ``--latency-ms`` and the ``--rpm``/``--tpm`` buckets;
-record and auto modes forward the fault header instead. Every answer, refusals included, carries
+gateway's 401), a wrong method, then the faults a test asked for with ``x-mock-fault`` and
+``--latency-ms``, and in the modes where the mock answers itself (synthetic and replay) the
+``--rpm``/``--tpm`` buckets. A forced ``status`` is the mock's own answer in every mode: in record and auto
+modes Mistral is not asked (nothing is spent, nothing saved, and the replay answers the same header the
+same way); the header's stream faults are forwarded upstream there. Every answer, refusals included, carries
 ``mistral-correlation-id`` and gets one access line naming it (``mockserver.logs``).
 """
 
@@ -29,6 +31,7 @@ from mistral_wire.contract.errors import (
 from mistral_wire.http import bearer
 from mistral_wire.scrub import REDACTED
 from mockserver import faults, ids, logs, render
+from mockserver.chain import CHAIN
 from mockserver.keys import API_KEY, ARRIVED, CORRELATION_ID, FAULT, LIMITER, REQUEST_ID, SETTINGS
 from mockserver.ratelimit import retry_seconds
 from mockserver.render import Rendered
@@ -67,8 +70,8 @@ def _error_response(request: web.Request, error: MistralError) -> web.Response:
     return Rendered.of(error, settings.validation_shape).response(extra)
 
 
-async def _admit(request: web.Request, settings: MockSettings) -> None:
-    """Faults, latency and rate limits of one ``/v1`` request, before its source answers."""
+async def _admit(request: web.Request, settings: MockSettings, self_answering: bool) -> None:
+    """Faults, latency and (when the mock answers itself) rate limits of one ``/v1`` request."""
     fault = faults.parse(request.headers.get(faults.HEADER))
     request[FAULT] = fault
     latency = fault.latency_ms if fault.latency_ms is not None else settings.latency_ms
@@ -81,6 +84,8 @@ async def _admit(request: web.Request, settings: MockSettings) -> None:
         if fault.retry_after is not None:
             error.headers["Retry-After"] = str(fault.retry_after)
         raise error
+    if not self_answering:
+        return
     limiter = request.app[LIMITER]
     key = request.get(API_KEY, "")
     wait = limiter.admit_request(key) or limiter.exhausted(key)
@@ -141,8 +146,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             request[API_KEY] = _authenticate(request, settings)
         if isinstance(routing_error, web.HTTPMethodNotAllowed):
             raise method_not_allowed(sorted(routing_error.allowed_methods))
-        if request.path.startswith("/v1/") and settings.mode in SELF_ANSWERING:
-            await _admit(request, settings)
+        if request.path.startswith("/v1/"):
+            await _admit(request, settings, request.app[CHAIN].chain.settings.mode in SELF_ANSWERING)
         response = await handler(request)
     except MistralError as error:
         # A refusal is cut too: in replay mode a plain answer asked to be cut has no recording (record

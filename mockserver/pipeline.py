@@ -7,18 +7,18 @@ answers through the one renderer (``render``). Nothing in ``sources`` or ``recor
 """
 
 import asyncio
-from collections.abc import Sequence
 
 from aiohttp import web
 
 from mistral_wire.contract.errors import no_route
 from mockserver import forms
 from mockserver.cache import LRU
+from mockserver.chain import Current
 from mockserver.edges import base_headers
 from mockserver.faults import NONE
 from mockserver.forms import Form
 from mockserver.keys import API_KEY, ARRIVED, FAULT, FILES, LIMITER, REQUEST_ID, SETTINGS, WARM
-from mockserver.sources import Call, Source
+from mockserver.sources import Call
 from mockserver.validation import FORM_PATHS, Incoming, Verdict, judge
 
 VERDICTS = 2048
@@ -26,8 +26,9 @@ MAX_CACHED_BODY = 256 * 1024
 
 
 class Pipeline:
-    def __init__(self, sources: Sequence[Source]) -> None:
-        self.sources = tuple(sources)
+    def __init__(self, current: Current) -> None:
+        # The chain of sources, read once per request: a switch never changes a request in flight.
+        self.current = current
         self._verdicts: LRU[tuple[str, str, str, str | None, bytes], Verdict] = LRU(VERDICTS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -36,7 +37,8 @@ class Pipeline:
             # The tokenizers are still loading in the background: wait for that load (without blocking the
             # loop) rather than start a second one on it.
             await asyncio.shield(warm)
-        settings = request.app[SETTINGS]
+        chain = self.current.chain
+        settings = chain.settings
         form: Form | None = None
         if request.method == "POST" and request.path in FORM_PATHS:
             # A form's file parts go to disk as they arrive; the body is never held whole.
@@ -57,7 +59,7 @@ class Pipeline:
                 fault=request.get(FAULT, NONE),
                 form=form,
             )
-            for source in self.sources:
+            for source in chain.sources:
                 response = await source.answer(call)
                 if response is not None:
                     return response

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from yarl import URL
+
 from mistral_wire import settings
 from mistral_wire.contract.errors import RateLimitShape, ValidationShape
 from mistral_wire.settings import SettingsError, log_level, not_negative, port, positive, setting
@@ -29,7 +31,9 @@ class MockSettings:
     recordings: Path | None = setting(
         None, "the folder recordings are read from and written to (record, replay and auto modes)"
     )
-    upstream: str = setting(DEFAULT_UPSTREAM, "the API to record (a trailing /v1 is removed)")
+    upstream: str = setting(
+        DEFAULT_UPSTREAM, "the API to record (a trailing /v1 is removed)", check=lambda v: _http_url(v)
+    )
     # The key used upstream when recording; None means the client's own bearer is forwarded.
     upstream_key: str | None = setting(
         None,
@@ -43,7 +47,16 @@ class MockSettings:
         1.0, "replay speed: 1 as recorded, 2 twice as fast, 0 without waiting", check=not_negative
     )
     on_miss: Literal["error", "synthetic"] = setting(
-        "error", "replay: what a request no recording matches gets"
+        "error", "replay: what a request no recording (and no fixture rule) matches gets"
+    )
+    fixtures: Path | None = setting(
+        None,
+        "a rules file of authored answers (YAML or JSON), asked first in every mode; the rest goes on to "
+        "the mode's source",
+        metavar="FILE",
+    )
+    name_replayed_errors: bool = setting(
+        False, "end the message of an error replayed from a recording with the recording's file name"
     )
     ignore_fields: tuple[str, ...] = setting(
         (),
@@ -120,11 +133,23 @@ class MockSettings:
         settings.check_values(self)
         if self.mode != "synthetic" and self.recordings is None:
             raise SettingsError(f"--mode {self.mode} needs --recordings DIR")
+        if self.fixtures is not None and not self.fixtures.is_file():
+            raise SettingsError(f"--fixtures {self.fixtures} is not a file")
         if self.mode == "replay" and self.recordings is not None and not self.recordings.is_dir():
             raise SettingsError(
                 f"--recordings {self.recordings} is not a folder: replay mode has nothing to answer from "
                 "(record some first, with --mode record or auto)"
             )
+
+
+def _http_url(value: Any) -> str | None:
+    try:
+        url = URL(str(value))
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        return f"must be an http(s) URL such as https://api.mistral.ai, not {value!r}"
+    return None
 
 
 def _limit(value: Any) -> str | None:

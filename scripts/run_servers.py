@@ -2,7 +2,9 @@
 
 Each server is its own process. Ctrl-C (SIGINT to the whole group) or SIGTERM stops both cleanly; if either
 exits on its own, the other is stopped too and the exit status says so. ``MOCK_PORT`` and ``SHIM_PORT``
-change the ports.
+change the ports; a port another process holds is one line and exit status 2, before anything starts or is
+announced. The shim has the README's example aliases (``gpt-4o-mini`` and the others), so the README's
+snippets run as written against it.
 """
 
 import os
@@ -13,21 +15,42 @@ import time
 import urllib.request
 from types import FrameType
 
-MOCK_PORT = int(os.environ.get("MOCK_PORT", "8081"))
-SHIM_PORT = int(os.environ.get("SHIM_PORT", "8080"))
-MOCK_URL = f"http://127.0.0.1:{MOCK_PORT}"
-SHIM_URL = f"http://127.0.0.1:{SHIM_PORT}"
+from mistral_wire.http import port_taken
+
+HOST = "127.0.0.1"
+# The README's example aliases (its shim.toml); tests/system/test_readme_snippets.py holds them equal.
+ALIASES = {
+    "gpt-4o-mini": "mistral-small-latest",
+    "gpt-4o": "mistral-large-latest",
+    "text-embedding-3-small": "mistral-embed",
+}
+
+
+def _port(name: str, default: int) -> int:
+    text = os.environ.get(name, str(default))
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        print(f"make run: {name} must be a port number between 1 and 65535, not {text!r}", file=sys.stderr)
+        sys.exit(2)
+    return int(text)
+
+
+MOCK_PORT = _port("MOCK_PORT", 8081)
+SHIM_PORT = _port("SHIM_PORT", 8080)
+MOCK_URL = f"http://{HOST}:{MOCK_PORT}"
+SHIM_URL = f"http://{HOST}:{SHIM_PORT}"
 
 SNIPPET = f"""
 The mock Mistral API is up at {MOCK_URL} (synthetic answers; any API key is accepted),
 and the OpenAI-compatible shim in front of it at {SHIM_URL}.
+
+The shim answers for these OpenAI models: {", ".join(f"{a} -> {m}" for a, m in ALIASES.items())}.
 
 Your OpenAI code, unchanged but for the base URL:
 
     from openai import OpenAI
     client = OpenAI(base_url="{SHIM_URL}/v1", api_key="any-key")
     print(client.chat.completions.create(
-        model="mistral-small-latest",
+        model="gpt-4o-mini",
         messages=[{{"role": "user", "content": "Hello!"}}],
     ).choices[0].message.content)
 
@@ -62,7 +85,19 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def busy_port() -> str | None:
+    """The line that says which port another process holds, or None when both are free."""
+    for name, port in (("MOCK_PORT", MOCK_PORT), ("SHIM_PORT", SHIM_PORT)):
+        if port_taken(HOST, port):
+            return f"make run: port {port} on {HOST} is in use by another process; set {name} to another port"
+    return None
+
+
 def main() -> int:
+    taken = busy_port()
+    if taken is not None:
+        print(taken, file=sys.stderr)
+        return 2
     # Explicitly, since a shell that starts this in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -78,8 +113,19 @@ def main() -> int:
         )
         processes.append(mock)
         wait_healthy(MOCK_URL, mock)
+        aliases = [f"--alias={alias}={model}" for alias, model in ALIASES.items()]
         shim = subprocess.Popen(
-            [sys.executable, "-m", "shim", "serve", "--port", str(SHIM_PORT), "--upstream", MOCK_URL],
+            [
+                sys.executable,
+                "-m",
+                "shim",
+                "serve",
+                "--port",
+                str(SHIM_PORT),
+                "--upstream",
+                MOCK_URL,
+                *aliases,
+            ],
             env=shim_env,
             process_group=0,
         )

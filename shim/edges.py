@@ -26,7 +26,13 @@ from shim.translate.problem import OpenAIError, server_error
 
 log = logging.getLogger("shim")
 PUBLIC_PATHS = frozenset({"/health"})
-EXPOSED_HEADERS = ("x-request-id", "x-shim-dropped-params", "x-shim-repairs", "x-shim-overhead-ms")
+EXPOSED_HEADERS = (
+    "x-request-id",
+    "x-shim-dropped-params",
+    "x-shim-repairs",
+    "x-shim-overhead-ms",
+    "x-mistral-model",
+)
 CLIENT_CLOSED = 499  # nginx's "client closed request", for the log only
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -16,6 +16,8 @@ class Exchange:
     request_id: str
     started: float
     model: str | None = None
+    # The Mistral model the request went to (an alias resolved), for ``x-mistral-model``.
+    mistral_model: str | None = None
     dropped: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     upstream_status: int | None = None
@@ -37,6 +39,8 @@ class Exchange:
             out["x-shim-dropped-params"] = ",".join(map(_header_safe, self.dropped))
         if self.repairs:
             out["x-shim-repairs"] = ",".join(self.repairs)
+        if self.mistral_model:
+            out["x-mistral-model"] = _header_safe(self.mistral_model)
         return out
 
 

@@ -24,7 +24,7 @@ from shim import answers, body
 from shim.exchange import EXCHANGE, Exchange
 from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
 from shim.relay import ClientGone, Relay
-from shim.translate import errors
+from shim.translate import errors, models
 from shim.translate.context import Options
 from shim.translate.plan import Plan, Raw
 from shim.translate.problem import OpenAIError, server_error
@@ -89,8 +89,14 @@ async def _run(request: web.Request, endpoint: Endpoint, exchange: Exchange) -> 
         kind = endpoint.tokenizer(inputs, options)
         if kind is not None:
             await tokens.ready(kind)
-    plan = await endpoint.prepare(request, inputs) if endpoint.prepare else endpoint.plan(inputs, options)
+    if endpoint.prepare is not None:
+        plan = await endpoint.prepare(request, inputs)
+    else:
+        plan = endpoint.plan(inputs, options)
+    plan = models.echoing_alias(plan, model, options)
     exchange.dropped, exchange.repairs = plan.dropped, plan.repairs
+    if isinstance(model, str):
+        exchange.mistral_model = models.resolve_model(model, options.aliases)
     if plan.stream is not None:
         return await _stream(request, plan, exchange)
     started = time.monotonic()

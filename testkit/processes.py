@@ -139,3 +139,17 @@ def run_cli(
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+def run_mock_cli(
+    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
+    """``python -m mockserver ARGS`` to completion (servers that must refuse to start, and import-vcr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", *args],
+        capture_output=True,
+        text=True,
+        env=child_env() if env is None else env,
+        timeout=timeout,
+        cwd=ROOT,
+    )

@@ -13,6 +13,7 @@ batch, 2026-08). ``batch_flavour`` does the same to the mock's answer.
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +74,15 @@ def _flavoured(endpoint: str, answer: LineAnswer) -> LineAnswer:
 
 
 class LineEngine:
-    """Answers lines; one engine per mock (its recordings, if it replays)."""
+    """Answers lines; one engine per mock. ``recordings`` gives the recordings it replays from (None when it
+    generates), asked per line: the pytest plugin switches a running mock from one folder to another."""
 
-    def __init__(self, store: RecordingStore | None = None, shape: ValidationShape = "envelope") -> None:
-        self.store = store
+    def __init__(
+        self,
+        recordings: Callable[[], RecordingStore | None] = lambda: None,
+        shape: ValidationShape = "envelope",
+    ) -> None:
+        self.recordings = recordings
         self.shape = shape
 
     def answer(self, endpoint: str, body: Any) -> LineAnswer:
@@ -99,9 +105,10 @@ class LineEngine:
         return _flavoured(endpoint, LineAnswer(200, outcome.json(int(time.time()))))
 
     def _recorded(self, endpoint: str, raw: bytes) -> LineAnswer | None:
-        if self.store is None:
+        store = self.recordings()
+        if store is None:
             return None
-        found = self.store.find("POST", endpoint, "", Body.from_bytes(raw))
+        found = store.find("POST", endpoint, "", Body.from_bytes(raw))
         if found is None or found[1].is_stream or found[1].response_body is None:
             return None
         recording = found[1]

@@ -33,6 +33,7 @@ __all__ = [
     "Interaction",
     "RecordedRequest",
     "RecordedResponse",
+    "is_mistral",
     "iter_cassette_files",
     "load_cassette",
 ]
@@ -307,7 +308,7 @@ def _iso_date(value: Any) -> str | None:
         return text
 
 
-def _is_mistral(url: str) -> bool:
+def is_mistral(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host == MISTRAL_DOMAIN or host.endswith("." + MISTRAL_DOMAIN)
 
@@ -352,7 +353,7 @@ def load_cassette(path: Path, *, mistral_only: bool = True) -> list[Interaction]
         loaded: list[Interaction] = []
         for index, raw in enumerate(items):
             source = f"{path}#{index}"
-            if mistral_only and not _is_mistral(_request_url(raw, source)):
+            if mistral_only and not is_mistral(_request_url(raw, source)):
                 continue
             loaded.append(_interaction(raw, source))
         return loaded

@@ -155,20 +155,41 @@ def request_key(method: str, path: str, query: str, body: Body, ignore: Iterable
     return hashlib.sha256(key).hexdigest()
 
 
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "(absent)"})()
+"""Where a field is in one body and not in the other."""
+
+Difference = tuple[str, Any, Any]
+"""A dotted path where two bodies differ, the value asked for there, and the value recorded (or MISSING)."""
+
+
 def differences(wanted: Any, recorded: Any, prefix: str = "") -> list[str]:
     """Dotted paths where two canonical bodies differ (missing, extra or changed)."""
+    return [where for where, _, _ in compare(wanted, recorded, prefix)]
+
+
+def compare(wanted: Any, recorded: Any, prefix: str = "") -> list[Difference]:
+    """Each place two canonical bodies differ, with both values, so a miss can show what changed."""
     if isinstance(wanted, dict) and isinstance(recorded, dict):
-        found = []
+        found: list[Difference] = []
         for key in list(wanted) + [k for k in recorded if k not in wanted]:
             where = f"{prefix}.{key}" if prefix else str(key)
             if key not in recorded or key not in wanted:
-                found.append(where)
+                found.append((where, wanted.get(key, MISSING), recorded.get(key, MISSING)))
             else:
-                found.extend(differences(wanted[key], recorded[key], where))
+                found.extend(compare(wanted[key], recorded[key], where))
         return found
     if isinstance(wanted, list) and isinstance(recorded, list) and len(wanted) == len(recorded):
         found = []
         for index, (a, b) in enumerate(zip(wanted, recorded, strict=True)):
-            found.extend(differences(a, b, f"{prefix}.{index}" if prefix else str(index)))
+            found.extend(compare(a, b, f"{prefix}.{index}" if prefix else str(index)))
         return found
-    return [] if wanted == recorded else [prefix or "(body)"]
+    return [] if wanted == recorded else [(prefix or "(body)", wanted, recorded)]
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a miss message shows it: JSON, shortened in the middle past ``limit`` characters."""
+    text = repr(value) if value is MISSING else json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]}"

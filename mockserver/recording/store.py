@@ -94,13 +94,16 @@ class RecordingStore:
         chosen = self.index.next(matching.request_key(method, path, query, body, self.ignore_fields))
         return None if chosen is None else (chosen, self.read(chosen))
 
-    def closest(self, method: str, path: str, body: Body, limit: int = 500) -> tuple[Path, list[str]] | None:
-        """The recording of the same route whose body differs in the fewest fields, and those fields."""
+    def closest(
+        self, method: str, path: str, body: Body, limit: int = 500
+    ) -> tuple[Path, list[matching.Difference]] | None:
+        """The recording of the same route whose body differs in the fewest fields, and those differences
+        (each field with the value asked for and the value recorded)."""
         wanted = matching.canonical(path, body, self.ignore_fields)
-        best: tuple[Path, list[str]] | None = None
+        best: tuple[Path, list[matching.Difference]] | None = None
         for candidate in self.index.of_route(method, path)[-limit:]:
             recorded = self.read(candidate)
-            diff = matching.differences(
+            diff = matching.compare(
                 wanted, matching.canonical(path, recorded.request_body, self.ignore_fields)
             )
             if best is None or len(diff) < len(best[1]):

@@ -9,7 +9,7 @@ Mistral would refuse is refused by whichever source would otherwise have answere
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from aiohttp import web
 
@@ -24,6 +24,18 @@ from mockserver.validation import Verdict
 
 SOURCE_HEADER = "x-mock-source"
 RECORDING_HEADER = "x-mock-recording"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a test must hear about even when it never read the answer it got (the pytest plugin reports
+    them): a request no recording matched (``miss``), an answer the recorder refused to save because it
+    was a mistake of the setup (``recording``), a fixture rule Mistral could never have answered that way
+    (``fixture``), or an error answered from a recording (``replayed-error``, told only when the test fails).
+    """
+
+    kind: Literal["miss", "recording", "fixture", "replayed-error"]
+    message: str
 
 
 @dataclass
@@ -69,7 +81,8 @@ class Call:
 
     def tagged(self, source: str) -> dict[str, str]:
         """The headers every answer carries, and ``x-mock-source`` naming what answered: ``synthetic``,
-        ``replay``, ``record``, ``fixture``, ``contract`` (Mistral's refusal of the request) or ``miss``."""
+        ``replay``, ``record``, ``fixture``, ``contract`` (Mistral's refusal of the request), ``miss``, or
+        ``refused`` (the recorder refused to save a mistake of the setup)."""
         return {**self.headers, SOURCE_HEADER: source}
 
     def refuse(self, refusal: Rendered, source: str = "contract") -> web.Response:

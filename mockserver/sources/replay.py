@@ -4,22 +4,29 @@
 from the moment the request arrived, as they were when recorded, and every event waits for its absolute
 deadline, so timing error does not build up along a stream.
 
+A replayed error is Mistral's own answer, sent as recorded; with ``--name-replayed-errors`` (the pytest
+plugin's choice) its message ends with the recording's file, so a test that fails on an error it got from
+a recording says which file to delete or re-record.
+
 ``MissSource`` ends replay mode's chain: a request no recording matched gets Mistral's refusal when Mistral
 would refuse it (the contract's verdict), and otherwise a 404 that names the closest recording and the
-fields that differ from it.
+fields that differ from it, with both values.
 """
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from mistral_wire.contract.errors import MistralError, envelope
 from mockserver import render
+from mockserver.recording import matching
 from mockserver.recording.format import Recording
 from mockserver.recording.store import RecordingStore
 from mockserver.render import Rendered
-from mockserver.sources import RECORDING_HEADER, Call
+from mockserver.sources import RECORDING_HEADER, Call, Problem
 from mockserver.validation import Refused
 
 MISS_STATUS = 404  # a 4xx that SDKs do not retry, unlike 408, 409, 429 and 5xx
@@ -33,9 +40,17 @@ def _offsets(recording: Recording, speed: float) -> Iterator[tuple[float, bytes]
 class ReplaySource:
     """Answers with the next recording of the same request, if there is one."""
 
-    def __init__(self, store: RecordingStore, spend_tokens: bool = True) -> None:
+    def __init__(
+        self,
+        store: RecordingStore,
+        spend_tokens: bool = True,
+        problems: list[Problem] | None = None,
+        name_errors: bool = False,
+    ) -> None:
         self.store = store
         self.spend_tokens = spend_tokens
+        self.problems = problems if problems is not None else []
+        self.name_errors = name_errors
 
     async def answer(self, call: Call) -> web.StreamResponse | None:
         path, query, body = self.store.as_saved(
@@ -49,7 +64,53 @@ class ReplaySource:
         if self.spend_tokens:
             call.limiter.spend(call.key, recording.cost)
             headers.update(call.limiter.headers(call.key))
+        if recording.status >= 400:
+            shown = shown_path(where)
+            self.problems.append(
+                Problem(
+                    "replayed-error",
+                    f"{call.method} {call.path} got {recording.status} from recording {shown}",
+                )
+            )
+            if self.name_errors and not recording.is_stream and recording.response_body is not None:
+                named = named_error(recording.response_body.to_bytes(), shown)
+                return render.raw(recording.status, named, {**headers, **recording.response_headers})
         return await send(call, recording, headers, self.store.root)
+
+
+def shown_path(path: Path) -> str:
+    """A recording's file as a person finds it: relative to the working directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def named_error(body: bytes, recording: str) -> bytes:
+    """An error body whose message ends with the recording it was replayed from; other bodies unchanged.
+
+    Mistral's messages are a string (the envelope, the gateway's body) or, for a 422, pydantic's details
+    (wrapped or bare): the note goes on the string, or on the last detail's ``msg``, which every client
+    shows (the shim makes them ``messages[0].name: Extra inputs are not permitted``)."""
+    note = f" (replayed from {recording})"
+    try:
+        value: Any = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(value, dict):
+        return body
+    target: Any = value
+    message = value.get("message")
+    if isinstance(message, str):
+        value["message"] = message + note
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    if isinstance(message, dict):
+        target = message
+    details = target.get("detail")
+    if isinstance(details, list) and details and isinstance(details[-1], dict):
+        details[-1]["msg"] = str(details[-1].get("msg", "")) + note
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return body
 
 
 async def send(
@@ -78,11 +139,11 @@ async def send(
 class MissSource:
     """The end of replay mode's chain: Mistral's refusal, or a 404 that says what no recording matched."""
 
-    def __init__(self, store: RecordingStore, misses: list[str]) -> None:
+    def __init__(self, store: RecordingStore, problems: list[Problem] | None = None) -> None:
         self.store = store
-        # The message of every request that no recording matched, in order (the pytest plugin fails the
-        # test with them, even when the test never looked at the 404 it got).
-        self.misses = misses
+        # Every request that no recording matched, in order (the pytest plugin fails the test with them,
+        # even when the test never looked at the 404 it got).
+        self.problems = problems if problems is not None else []
 
     async def answer(self, call: Call) -> web.StreamResponse:
         if isinstance(call.verdict, Refused):
@@ -95,17 +156,26 @@ class MissSource:
         if closest is not None:
             named = (str(closest[0].relative_to(self.store.root)), closest[1])
         error = miss(call.method, call.path, named)
-        self.misses.append(error.body["message"])
+        self.problems.append(Problem("miss", error.body["message"]))
         return call.refuse(Rendered.of(error), "miss")
 
 
-def miss(method: str, path: str, closest: tuple[str, list[str]] | None) -> MistralError:
-    """No recording matched: say so, and name the closest recording and what differs from it."""
+SHOWN_FIELDS = 6
+
+
+def miss(method: str, path: str, closest: tuple[str, list[matching.Difference]] | None) -> MistralError:
+    """No recording matched: say so, and name the closest recording and what differs, with both values."""
     message = f"No recording matched {method} {path}."
     if closest is not None:
-        name, fields = closest
-        shown = ", ".join(fields[:10]) + (f" and {len(fields) - 10} more" if len(fields) > 10 else "")
-        message += f" Closest recording: {name}; fields that differ: {shown or 'none (already replayed)'}."
+        name, found = closest
+        parts = [
+            f"{where} (asked {matching.shown(asked)}, recorded {matching.shown(recorded)})"
+            for where, asked, recorded in found[:SHOWN_FIELDS]
+        ]
+        if len(found) > SHOWN_FIELDS:
+            parts.append(f"and {len(found) - SHOWN_FIELDS} more")
+        shown = "; ".join(parts) or "none (already replayed)"
+        message += f" Closest recording: {name}; fields that differ: {shown}."
     else:
         message += " There is no recording of this route."
     return MistralError(MISS_STATUS, envelope(message, "recording_not_found", None))

@@ -8,12 +8,14 @@ client about capabilities and context length). What the shim adds is its aliases
 the model first refuse to go on.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from mistral_wire.http import segment
 from shim.translate.context import Options
-from shim.translate.plan import Plan
+from shim.translate.plan import LifecycleTranslation, Plan, StreamTranslation
+from shim.translate.problem import OpenAIError
 
 OPENAI_KEYS = ("id", "object", "created", "owned_by")
 DEFAULT_OWNER = "mistralai"
@@ -102,3 +104,63 @@ def plan_retrieve(inputs: Mapping[str, Any], options: Options) -> Plan:
         return translate_model(answers[0], requested)
 
     return Plan(f"/v1/models/{segment(target)}", (None,), answer, method="GET")
+
+
+def echoing_alias(plan: Plan, requested: Any, options: Options) -> Plan:
+    """``plan`` answering with the alias the client asked for as ``model``, instead of the Mistral model.
+
+    Clients compare the echoed model with the one they sent (LangChain's standard tests do, and so do
+    dashboards that group usage by model): a request for ``gpt-4o-mini`` is answered as ``gpt-4o-mini``,
+    in JSON answers and in every stream event. The Mistral model is in the ``x-mistral-model`` header.
+    A model that is not an alias is echoed as Mistral sent it.
+    """
+    if not isinstance(requested, str) or requested not in options.aliases:
+        return plan
+
+    def relabel(value: Any) -> Any:
+        if isinstance(value, dict) and "model" in value:
+            return {**value, "model": requested}
+        return value
+
+    def answer(answers: Sequence[Any]) -> Any:
+        return relabel(plan.answer(answers))
+
+    def stream() -> StreamTranslation:
+        assert plan.stream is not None
+        inner = plan.stream()
+        if isinstance(inner, LifecycleTranslation):
+            return _RelabelledLifecycle(inner, relabel)
+        return _Relabelled(inner, relabel)
+
+    return replace(plan, answer=answer, stream=stream if plan.stream is not None else None)
+
+
+class _Relabelled:
+    """A stream translation whose every event says the alias as ``model``; what the relay asks of the
+    translation it wraps (``ended``, a Responses stream's own opening and failure events) is passed on."""
+
+    def __init__(self, inner: StreamTranslation, relabel: Callable[[Any], Any]) -> None:
+        self.inner = inner
+        self.relabel = relabel
+
+    def feed(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [self.relabel(out) for out in self.inner.feed(event)]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return [self.relabel(out) for out in self.inner.finish()]
+
+    @property
+    def ended(self) -> bool:
+        return bool(getattr(self.inner, "ended", False))
+
+
+class _RelabelledLifecycle(_Relabelled):
+    def __init__(self, inner: LifecycleTranslation, relabel: Callable[[Any], Any]) -> None:
+        super().__init__(inner, relabel)
+        self.lifecycle = inner
+
+    def start(self) -> list[dict[str, Any]]:
+        return [self.relabel(out) for out in self.lifecycle.start()]
+
+    def fail(self, error: OpenAIError) -> list[dict[str, Any]]:
+        return [self.relabel(out) for out in self.lifecycle.fail(error)]

@@ -1,4 +1,4 @@
-"""Fixtures of the mock's tests: a mock the pytest plugin records from, and recordings to replay."""
+"""Fixtures of the mock's tests: recordings to replay."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +11,6 @@ from mockserver.serving import ServerThread
 from mockserver.settings import MockSettings
 from testkit.auth import AUTH
 from testkit.wire import CHAT, CHAT_STREAM
-
-
-@pytest.fixture
-def quiet_ini(pytester: pytest.Pytester) -> None:
-    """An ini for the inner pytest runs of test_pytest_plugin.py (which asks for it with ``usefixtures``)."""
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-
-
-@pytest.fixture
-def mock_upstream() -> Iterator[str]:
-    """A synthetic mock of its own, for the pytest plugin to record from."""
-    with ServerThread(lambda: create_app(MockSettings())) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

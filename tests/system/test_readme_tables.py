@@ -34,7 +34,7 @@ def test_the_readme_config_example_is_a_config_the_shim_accepts(tmp_path: Path) 
     from shim.settings import load as build
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = re.search(r"```toml\n(.*?)```", readme, re.DOTALL)
+    example = re.search(r"```toml\n# shim.toml\n(.*?)```", readme, re.DOTALL)
     assert example is not None, "README has no TOML example"
     path = tmp_path / "shim.toml"
     path.write_text(example.group(1), encoding="utf-8")

@@ -54,7 +54,7 @@ class SyntheticSource:
         created = int(time.time())
         if not outcome.stream:
             return render.json(outcome.json(created), headers)
-        return await self._stream(call, outcome, created, {**headers, "Cache-Control": "no-cache"})
+        return await stream(call, outcome, created, headers)
 
     def _outcome(self, call: Call, verdict: Accepted) -> Outcome | Rendered:
         key = (call.path, call.request.headers.get("Content-Type"), call.raw)
@@ -71,29 +71,6 @@ class SyntheticSource:
             self._answers.put(key, outcome)
         return outcome
 
-    async def _stream(
-        self, call: Call, outcome: Outcome, created: int, headers: dict[str, str]
-    ) -> web.StreamResponse:
-        if outcome.reply is not None:
-            # Named events and no [DONE]; the live API's "p" padding is a chat-chunk field.
-            events = [
-                render.encode_event(name, data)
-                for name, data in responses_synth.events(outcome.reply, created)
-            ]
-        else:
-            assert outcome.answer is not None
-            padding = random.Random(outcome.answer.id) if call.settings.padding else None
-            events = [render.encode(chunk) for chunk in chat_synth.chunks(outcome.answer, created, padding)]
-            events.append(render.DONE)
-        fault = call.fault
-        chunk_ms = fault.chunk_ms if fault.chunk_ms is not None else call.settings.chunk_ms
-        return await render.stream(
-            call.request,
-            render.evenly(events, (fault.ttft_ms or 0) / 1000, chunk_ms / 1000),
-            headers,
-            disconnect_after=fault.disconnect_after,
-        )
-
     def _models(self, call: Call) -> web.Response | None:
         created = int(time.time())
         headers = {**call.tagged("synthetic"), **call.limiter.headers(call.key)}
@@ -109,3 +86,35 @@ class SyntheticSource:
             body = envelope(f"Invalid model: {model_id}", "invalid_model", "1500", raw_status_code=404)
             raise MistralError(404, body)
         return render.json(catalogue.Card(model_id, family).render(created), headers)
+
+
+async def stream(
+    call: Call, outcome: Outcome, created: int, headers: dict[str, str], chunk_ms: int | None = None
+) -> web.StreamResponse:
+    """A chat or FIM answer as Mistral's stream: the role chunk, token-sized deltas, usage on the last; a
+    Responses answer as its named events, without ``[DONE]``.
+
+    Events are paced by the ``x-mock-fault`` header's ``ttft_ms``/``chunk_ms``, else by ``chunk_ms`` (an
+    authored answer's), else by ``--chunk-ms``. Authored answers stream through here too.
+    """
+    if outcome.reply is not None:
+        # Named events and no [DONE]; the live API's "p" padding is a chat-chunk field.
+        events = [
+            render.encode_event(name, data) for name, data in responses_synth.events(outcome.reply, created)
+        ]
+    else:
+        assert outcome.answer is not None
+        padding = random.Random(outcome.answer.id) if call.settings.padding else None
+        events = [render.encode(chunk) for chunk in chat_synth.chunks(outcome.answer, created, padding)]
+        events.append(render.DONE)
+    fault = call.fault
+    if fault.chunk_ms is not None:
+        chunk_ms = fault.chunk_ms
+    elif chunk_ms is None:
+        chunk_ms = call.settings.chunk_ms
+    return await render.stream(
+        call.request,
+        render.evenly(events, (fault.ttft_ms or 0) / 1000, chunk_ms / 1000),
+        {**headers, "Cache-Control": "no-cache"},
+        disconnect_after=fault.disconnect_after,
+    )

@@ -58,7 +58,7 @@ def response(
         "instructions": echo.get("instructions"),
         "max_output_tokens": echo.get("max_output_tokens"),
         "max_tool_calls": echo.get("max_tool_calls"),
-        "model": model if isinstance(model, str) and model else echo.get("model"),
+        "model": model if isinstance(model, str) and model and not echo.get("aliased") else echo.get("model"),
         "output": [dict(item) for item in output],
         "parallel_tool_calls": echo.get("parallel_tool_calls", True),
         "previous_response_id": echo.get("previous_response_id"),

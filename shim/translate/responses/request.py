@@ -402,8 +402,11 @@ def _number(value: Any, default: Any) -> Any:
     return value if table.is_number(value) else default
 
 
-def _echo(body: Mapping[str, Any], draft: Draft, family: Family | None) -> dict[str, Any]:
-    """The Response's keys that say what was asked for (see ``objects.response``)."""
+def _echo(body: Mapping[str, Any], draft: Draft, family: Family | None, options: Options) -> dict[str, Any]:
+    """The Response's keys that say what was asked for (see ``objects.response``). A model asked for by its
+    alias is answered as the alias (``aliased``), as chat answers are; the Mistral model is the header's."""
+    requested = body.get("model")
+    aliased = isinstance(requested, str) and requested in options.aliases
     given = body.get("text")
     text: Mapping[str, Any] = given if isinstance(given, dict) else {}
     form = text.get("format") if isinstance(text.get("format"), dict) else {"type": "text"}
@@ -411,7 +414,8 @@ def _echo(body: Mapping[str, Any], draft: Draft, family: Family | None) -> dict[
         "instructions": body.get("instructions") if isinstance(body.get("instructions"), str) else None,
         "max_output_tokens": _int(body.get("max_output_tokens")),
         "max_tool_calls": _int(body.get("max_tool_calls")),
-        "model": draft.body.get("model"),
+        "model": requested if aliased else draft.body.get("model"),
+        "aliased": aliased,
         "parallel_tool_calls": body.get("parallel_tool_calls") is not False,
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": body.get("prompt_cache_key"),
@@ -473,7 +477,7 @@ def translate_request(
     context = ResponseContext(
         response_id=response_id,
         created_at=created_at,
-        echo=_echo(body, draft, family),
+        echo=_echo(body, draft, family, options),
         logprobs=bool(draft.notes.get("logprobs")),
         max_tool_calls=_int(draft.notes.get("max_tool_calls")),
     )

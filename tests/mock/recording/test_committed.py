@@ -14,7 +14,8 @@ import httpx2 as httpx
 import pytest
 from mistralai.client import Mistral, errors
 
-from mockserver.app import STORE, create_app
+from mockserver.app import create_app
+from mockserver.chain import CHAIN
 from mockserver.recording.format import Recording
 from mockserver.recording.matching import request_key
 from mockserver.recording.redact import REQUEST_HEADERS, RESPONSE_HEADER_PREFIXES, RESPONSE_HEADERS
@@ -73,7 +74,8 @@ def test_every_scenario_replays_and_every_recording_is_used() -> None:
                 assert "recording_not_found" not in refused.value.body
             else:
                 assert run() is not None, name
-        assert apps[0][STORE].unused() == []
+        store = apps[0][CHAIN].chain.store
+        assert store is not None and store.unused() == []
 
 
 def key_of(recording: Recording) -> str:

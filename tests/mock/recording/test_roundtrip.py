@@ -280,31 +280,30 @@ def test_the_recorder_streams_each_event_as_the_upstream_sends_it(tmp_path: Path
     assert recorded[1]["at_ms"] >= recorded[0]["at_ms"], "each event keeps the moment it arrived"
 
 
-def test_record_mode_forwards_x_mock_fault_instead_of_applying_it(tmp_path: Path) -> None:
+def test_record_mode_answers_a_forced_status_itself_and_forwards_stream_faults(tmp_path: Path) -> None:
+    """A forced status is the mock's own answer in every mode: recording against Mistral, the test gets
+    the 503 it asked for (Mistral would ignore the header) and nothing is spent or saved. The stream
+    faults are the upstream's to apply, and are forwarded."""
     gate = Gate()
     gate.client_saw_first.set()
     with ServerThread(gate.app) as upstream:
         config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path)
         with ServerThread(lambda: create_app(config)) as recorder:
-            response = httpx.post(
+            forced = httpx.post(
                 f"{recorder}/v1/chat/completions",
                 json={"stream": True},
                 headers={**RECORDING_HEADERS, "x-mock-fault": "status=503;latency_ms=1"},
             )
-    assert response.status_code == 200, "the recorder applied the fault itself"
-    assert gate.fault == "status=503;latency_ms=1"
-    # Against a synthetic upstream, the fault is the upstream's to apply; a forced answer is not Mistral's,
-    # so it is not saved (tests/mock/recording/test_faults.py).
-    with ServerThread(lambda: create_app(MockSettings())) as upstream:
-        config = MockSettings(mode="record", upstream=upstream, recordings=tmp_path / "faulted")
-        with ServerThread(lambda: create_app(config)) as recorder:
-            response = httpx.post(
+            assert forced.status_code == 503, "the recorder did not answer the forced status itself"
+            assert gate.fault is None, "the upstream was asked for an answer the test forced"
+            paced = httpx.post(
                 f"{recorder}/v1/chat/completions",
-                json=INTERACTIONS[0][3],
-                headers={**RECORDING_HEADERS, "x-mock-fault": "status=503"},
+                json={"stream": True},
+                headers={**RECORDING_HEADERS, "x-mock-fault": "chunk_ms=1"},
             )
-    assert response.status_code == 503
-    assert list((tmp_path / "faulted").rglob("*.json")) == []
+    assert paced.status_code == 200
+    assert gate.fault == "chunk_ms=1"
+    assert list(tmp_path.rglob("*.json")) == [], "an answer sent with x-mock-fault is not saved"
     assert_no_secrets(tmp_path, RECORDING_KEY)
 
 

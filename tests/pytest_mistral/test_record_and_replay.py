@@ -1,4 +1,8 @@
-"""The pytest plugin as a user meets it: record once, replay offline, fail on a miss, report leftovers."""
+"""The pytest plugin as a user meets it: record once, replay offline, fail on a miss, report leftovers.
+
+``openai_client`` goes through the session's shim, ``mistral_client`` and ``mistral_mock`` straight to the
+mock; either way the recordings are the Mistral side of the traffic.
+"""
 
 from pathlib import Path
 
@@ -33,10 +37,6 @@ def test_named(mistral_mock):
 """
 
 
-# Every test here runs pytest inside pytest, with a quiet ini (``quiet_ini``, in tests/mock/conftest.py).
-pytestmark = pytest.mark.usefixtures("quiet_ini")
-
-
 def recordings(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json"))
 
@@ -67,7 +67,12 @@ def test_a_miss_fails_loudly_in_the_default_mode(pytester: pytest.Pytester, mock
     pytester.makepyfile(test_app=changed)
     result = pytester.runpytest()
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*No recording matched POST /v1/chat/completions*messages.0.content*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*No recording matched POST /v1/chat/completions*fields that differ: messages.0.content"
+            ' (asked "Hello again", recorded "Hello there")*'
+        ]
+    )
 
 
 def test_new_episodes_records_only_what_is_missing(pytester: pytest.Pytester, mock_upstream: str) -> None:
@@ -93,10 +98,18 @@ def test_unused_recordings_are_reported_and_can_fail_the_run(
     )
     report = pytester.runpytest()
     report.assert_outcomes(passed=3)
-    report.stdout.fnmatch_lines(["*unused Mistral recordings*", "*chat-stale-00000000.json*"])
+    report.stdout.fnmatch_lines(
+        [
+            "*unused Mistral recordings*",
+            "recordings/test_app/test_chat/chat/chat-stale-00000000.json",
+            "1 recording(s) of tests that passed were not used*--mistral-record-mode=all.",
+        ]
+    )
     assert report.ret == 0
     strict = pytester.runpytest("--mistral-fail-unused")
+    strict.assert_outcomes(passed=3)
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
+    strict.stdout.fnmatch_lines(["*The run FAILED because of --mistral-fail-unused: 1 unused recording(s).*"])
 
 
 def test_record_all_starts_afresh(pytester: pytest.Pytester, mock_upstream: str) -> None:
@@ -188,9 +201,12 @@ def test_a_miss_fails_the_test_even_when_it_ignores_the_answer(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*1 request(s) to mistral_mock matched no recording:*",
-            f"*No recording matched POST /v1/chat/completions. Closest recording: chat/{recorded.name};"
-            " fields that differ: messages.0.content.*",
+            "*The Mistral mock noted 1 problem(s) in this test:*",
+            f"*miss: No recording matched POST /v1/chat/completions. Closest recording: chat/{recorded.name};"
+            " fields that differ: messages.0.content"
+            ' (asked "Another question", recorded "Recorded question").',
+            "Recordings of this test: recordings/test_app/test_raw (1 file(s);*replay mode).",
+            "*--mistral-record-mode=new_episodes*--mistral-record-mode=all*",
         ]
     )
     # Replaying the recorded request passes, so the failure is the miss and nothing else.
@@ -219,3 +235,24 @@ def test_body(cleanup, mistral_mock):
     result = pytester.runpytest("--mistral-upstream=http://127.0.0.1:9")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*No recording matched GET /v1/models/unrecorded-model*"])
+
+
+def test_the_readme_journey_works_as_written(pytester: pytest.Pytester, mock_upstream: str) -> None:
+    """The README's first section, "Use it in your own project": its test file, its pyproject lines and
+    the shim.toml it points at (the README's example), recorded once, then replayed with no upstream."""
+    readme = (ROOT / "README.md").read_text()
+    journey = readme.split("## Use it in your own project", 1)[1].split("\n## ", 1)[0]
+    tests = journey.split("```python\n# tests/test_bot.py\n", 1)[1].split("```", 1)[0]
+    ini = journey.split("```toml\n", 1)[1].split("```", 1)[0]
+    shim_toml = readme.split("```toml\n# shim.toml\n", 1)[1].split("```", 1)[0]
+    pytester.makefile(".toml", pyproject=ini + 'asyncio_default_fixture_loop_scope = "function"\n')
+    pytester.makefile(".toml", shim=shim_toml.replace("port = 8080\n", ""))
+    (pytester.path / "tox.ini").unlink()
+    pytester.makepyfile(test_bot=tests)
+    pytester.runpytest("--mistral-record-mode=once", f"--mistral-upstream={mock_upstream}").assert_outcomes(
+        passed=2
+    )
+    assert len(recordings(pytester.path / "recordings")) == 2
+    pytester.runpytest("--mistral-fail-unused", "--mistral-upstream=http://127.0.0.1:9").assert_outcomes(
+        passed=2
+    )
