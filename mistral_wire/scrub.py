@@ -8,6 +8,7 @@ included, so a key a client puts in a path or a body never reaches a log line ei
 
 import logging
 import re
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -29,6 +30,20 @@ def text(value: str, secrets: Iterable[str]) -> str:
     for secret in secrets_of(secrets):
         value = value.replace(secret, REDACTED)
     return _BEARER.sub(r"\1" + REDACTED, value)
+
+
+def url_password(url: str) -> str | None:
+    """The password of a URL's user info (``postgresql://user:password@host/db``), if it has one."""
+    try:
+        return urllib.parse.urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed or logged: its password replaced by the marker."""
+    password = url_password(url)
+    return url.replace(f":{password}@", f":{REDACTED}@", 1) if password else url
 
 
 def scrub(value: T, secrets: Iterable[str]) -> T:

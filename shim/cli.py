@@ -53,12 +53,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     keyed = "its own MISTRAL_API_KEY" if settings.mistral_api_key else "each client's bearer key"
     where = f"http://{settings.host}:{settings.port}"
-    print(f"mistral-shim {__version__} on {where} -> {settings.upstream} ({keyed})", flush=True)
-    if settings.client_keys and not settings.mistral_api_key:
-        logging.getLogger("shim").warning(
-            "client keys are set but MISTRAL_API_KEY is not: each client's bearer is used as the Mistral key"
-        )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, **RUNNER_OPTIONS)
+
+    async def announce(app: web.Application) -> None:
+        """Once the store is open: a store that cannot be is one line, with nothing announced before it."""
+        print(f"mistral-shim {__version__} on {where} -> {settings.upstream} ({keyed})", flush=True)
+        if settings.client_keys and not settings.mistral_api_key:
+            logging.getLogger("shim").warning(
+                "client keys are set but MISTRAL_API_KEY is not: "
+                "each client's bearer is used as the Mistral key"
+            )
+
+    from shim.store.factory import StoreUnavailable, StoreURLError
+
+    try:
+        app = create_app(settings)
+        app.on_startup.append(announce)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, **RUNNER_OPTIONS)
+    except (StoreURLError, StoreUnavailable) as error:
+        print(f"mistral-shim: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -30,12 +30,12 @@ from aiohttp import web
 
 from mistral_wire import jsonio, sse, tokens
 from mistral_wire.http import bearer
+from mistral_wire.scrub import shown_url
 from shim import pipeline
 from shim.keys import CREDENTIAL, SETTINGS, STORE
 from shim.pipeline import Endpoint
 from shim.settings import ShimSettings
-from shim.store import ResponseStore, StoredResponse
-from shim.store.factory import open_store
+from shim.store import ResponseStore, StoredResponse, factory
 from shim.store.purging import purging
 from shim.translate import responses
 from shim.translate.plan import Plan
@@ -88,15 +88,15 @@ WRITES = web.AppKey("responses_writes", Writes)
 def setup(app: web.Application, settings: ShimSettings) -> None:
     """Open the store the settings name, start it with the app, purge it (at once, then hourly), finish
     its writes and close it at the end."""
-    app[STORE] = open_store(settings.store_url)
+    app[STORE] = factory.open_store(settings.store_url)
     app[WRITES] = Writes()
     app.cleanup_ctx.append(_lifetime)
 
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
-    store = app[STORE]
-    await store.start()
-    log.info("responses store: %s", _shown(app[SETTINGS].store_url))
+    store, url = app[STORE], app[SETTINGS].store_url
+    await factory.start(store, url)
+    log.info("responses store: %s", shown_url(url))
     async with purging(store):
         yield
     await app[WRITES].settled()
@@ -113,16 +113,6 @@ async def _with_grace(look: Callable[[], Awaitable[T | None]]) -> T | None:
         await asyncio.sleep(pause)
         found = await look()
     return found
-
-
-def _shown(url: str) -> str:
-    """The store URL as logged: a password in a PostgreSQL URL is hidden."""
-    head, at, tail = url.rpartition("@")
-    if not at or "://" not in head:
-        return url
-    scheme, _, credentials = head.partition("://")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in credentials else url
 
 
 # --- who owns what ------------------------------------------------------------------------------------------

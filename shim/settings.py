@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final, Literal
 from yarl import URL
 
 from mistral_wire import settings
+from mistral_wire.scrub import shown_url, url_password
 from mistral_wire.settings import SettingsError, log_level, not_negative, port, positive, setting
 from shim.translate.context import Options
 
@@ -46,7 +47,9 @@ def _store_url(value: Any) -> str | None:
         return None
     scheme = str(value).split(":", 1)[0]
     if ":" not in str(value) or scheme not in STORE_SCHEMES:
-        return f"must be sqlite:///PATH, postgresql://USER@HOST/DB or memory://, not {value!r}"
+        return (
+            f"must be sqlite:///PATH, postgresql://USER@HOST/DB or memory://, not {shown_url(str(value))!r}"
+        )
     return None
 
 
@@ -161,8 +164,9 @@ class ShimSettings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Every key the shim knows, for scrubbing from anything it logs."""
-        return tuple(k for k in (self.mistral_api_key, *self.client_keys) if k)
+        """Every key the shim knows, for scrubbing from anything it logs (the store's password too)."""
+        store_password = url_password(self.store_url)
+        return tuple(k for k in (self.mistral_api_key, *self.client_keys, store_password) if k)
 
     def check(self) -> None:
         """Each setting's own check, then the rules across settings."""

@@ -269,3 +269,9 @@ def test_keys_never_reach_the_logs(start_mock: Callable[..., str], tmp_path: Pat
     assert {401, 404} <= {line["status"] for line in lines}
     assert UPSTREAM_KEY not in output
     assert CLIENT_KEY not in output
+
+
+def test_the_store_urls_password_is_one_of_the_secrets_the_logs_scrub() -> None:
+    settings = build({}, environ={"SHIM_RESPONSES_STORE": "postgresql://shim:pg-pass-123@db/shim"})
+    assert settings.secrets == ("pg-pass-123",)
+    assert build({}, environ={}).secrets == ()

@@ -40,6 +40,38 @@ def test_a_busy_port_stops_both_servers_before_they_announce(busy_port: int) -> 
 
 
 @pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        (
+            "postgresql://shim:hunter2@127.0.0.1:{port}/shim",
+            "mistral-shim: the responses store postgresql://shim:<redacted>@127.0.0.1:{port}/shim "
+            "could not be opened (ConnectionRefusedError: [Errno 111] Connect call failed "
+            "('127.0.0.1', {port})); check --responses-store (SHIM_RESPONSES_STORE)",
+        ),
+        (
+            "sqlite:///{tmp}/file/shim.db",
+            "mistral-shim: the responses store sqlite:///{tmp}/file/shim.db could not be opened "
+            "(FileExistsError: [Errno 17] File exists: '{tmp}/file'); check --responses-store "
+            "(SHIM_RESPONSES_STORE)",
+        ),
+        (
+            "mysql://shim:hunter2@db/shim",
+            "mistral-shim: responses_store must be sqlite:///PATH, postgresql://USER@HOST/DB or memory://, "
+            "not 'mysql://shim:<redacted>@db/shim'",
+        ),
+    ],
+    ids=["postgresql refused", "sqlite folder is a file", "unknown kind"],
+)
+def test_a_store_that_cannot_be_opened_is_one_line_with_its_password_hidden(
+    store: str, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    port = free_port()
+    url, expected = (text.format(port=port, tmp=tmp_path) for text in (store, message))
+    assert one_line(run_cli(["serve", "--port", str(free_port()), "--responses-store", url])) == expected
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--speed", "-1"], "mistral-mock: speed must be 0 or more, not -1"),
