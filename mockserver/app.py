@@ -11,7 +11,6 @@ import asyncio
 
 from aiohttp import web
 
-from mistral_wire import tokens
 from mockserver import chain as chains
 from mockserver.chain import CHAIN, Current
 from mockserver.edges import edges
@@ -25,6 +24,7 @@ from mockserver.ratelimit import RateLimiter
 from mockserver.settings import MockSettings
 from mockserver.sources.synthetic.answers import POST_ROUTES
 from mockserver.sources.synthetic.audio import ROUTES as AUDIO_ROUTES
+from mockserver.warmup import Warmup
 
 
 async def health(request: web.Request) -> web.Response:
@@ -32,16 +32,9 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def _warm(app: web.Application) -> None:
-    """Load the tokenizer and the prose corpus in a thread, so startup does not wait for them (~1.2 s)."""
-    from mockserver.sources.synthetic import prose
-
-    def load() -> None:
-        tokens.warm(("tekken",))
-        prose.warm()
-
-    future = asyncio.get_running_loop().run_in_executor(None, load)
-    future.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "exception never retrieved"
-    app[WARM] = future
+    """Start loading the tokenizer in a thread when the chain can generate (startup does not wait)."""
+    if app[CHAIN].chain.generates:
+        app[WARM].start()
 
 
 JOB_ROUTES = (
@@ -88,6 +81,7 @@ def create_app(settings: MockSettings | None = None, *, any_route: bool = False)
     app[SETTINGS] = settings
     app[LIMITER] = RateLimiter(settings.rpm, settings.tpm)
     app[FILES] = FileStore(settings.files_dir)
+    app[WARM] = Warmup()
     app.on_startup.append(_open_files)
     app.on_cleanup.append(_close_files)
     current = app[CHAIN] = Current(chain)

@@ -37,6 +37,13 @@ class Chain:
     recorder: RecordSource | None = None
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def generates(self) -> bool:
+        """Whether an answer may be generated (and so needs Mistral's tokenizer): by the generator, or by
+        an authored rule (a test may add one while the chain serves)."""
+        settings = self.settings
+        return settings.mode == "synthetic" or settings.on_miss == "synthetic" or bool(self.fixtures.rules)
+
     async def start(self) -> None:
         """Index the recordings (in a thread) and open the recorder's session."""
         if self.store is not None:

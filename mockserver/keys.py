@@ -1,7 +1,5 @@
 """The typed keys the mock's application and each request carry (aiohttp's ``AppKey``/``RequestKey``)."""
 
-import asyncio
-
 from aiohttp import web
 
 from mockserver.faults import Fault
@@ -9,6 +7,7 @@ from mockserver.jobs.batch import BatchJobs
 from mockserver.jobs.files import FileStore
 from mockserver.ratelimit import RateLimiter
 from mockserver.settings import MockSettings
+from mockserver.warmup import Warmup
 
 SETTINGS = web.AppKey("settings", MockSettings)
 LIMITER = web.AppKey("limiter", RateLimiter)
@@ -16,7 +15,7 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 FILES = web.AppKey("files", FileStore)
 JOBS = web.AppKey("jobs", BatchJobs)
 # Tokenizers and the prose corpus, loading in a thread since startup.
-WARM = web.AppKey("warm", asyncio.Future[None])
+WARM = web.AppKey("warm", Warmup)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CORRELATION_ID = web.RequestKey("correlation_id", str)

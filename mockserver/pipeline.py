@@ -6,8 +6,6 @@ turn until one answers (``mockserver.sources``): fixtures, recordings, the upstr
 answers through the one renderer (``render``). Nothing in ``sources`` or ``recording`` calls back here.
 """
 
-import asyncio
-
 from aiohttp import web
 
 from mistral_wire.contract.errors import no_route
@@ -32,12 +30,11 @@ class Pipeline:
         self._verdicts: LRU[tuple[str, str, str, str | None, bytes], Verdict] = LRU(VERDICTS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        warm = request.app.get(WARM)
-        if warm is not None and not warm.done():
-            # The tokenizers are still loading in the background: wait for that load (without blocking the
-            # loop) rather than start a second one on it.
-            await asyncio.shield(warm)
         chain = self.current.chain
+        if chain.generates:
+            # The tokenizer may still be loading in its thread: wait for that load rather than start a
+            # second one on the loop. A replaying chain never waits for it.
+            await request.app[WARM].ready()
         settings = chain.settings
         form: Form | None = None
         if request.method == "POST" and request.path in FORM_PATHS:
@@ -70,16 +67,22 @@ class Pipeline:
 
     def _verdict(self, request: web.Request, raw: bytes, form: Form | None) -> Verdict | None:
         content_type = request.headers.get("Content-Type")
-        shape = request.app[SETTINGS].validation_shape
-        query = {name: request.query.getall(name) for name in request.query}
-        incoming = Incoming(request.method, request.path, query, raw, content_type, form)
         if form is not None:
-            return judge(incoming, shape)  # a form is judged once: its files are this request's own
+            return judge(_incoming(request, raw, content_type, form), request.app[SETTINGS].validation_shape)
         key = (request.method, request.path, request.rel_url.raw_query_string, content_type, raw)
         cacheable = len(raw) <= MAX_CACHED_BODY
         verdict = self._verdicts.get(key) if cacheable else None
         if verdict is None:
-            verdict = judge(incoming, shape)
+            verdict = judge(_incoming(request, raw, content_type), request.app[SETTINGS].validation_shape)
             if verdict is not None and cacheable:
                 self._verdicts.put(key, verdict)
         return verdict
+
+
+def _incoming(
+    request: web.Request, raw: bytes, content_type: str | None, form: Form | None = None
+) -> Incoming:
+    """The request as the contract judges it (built only when the verdict is not cached: a replayed suite
+    asks the same questions again and again)."""
+    query = {name: request.query.getall(name) for name in request.query}
+    return Incoming(request.method, request.path, query, raw, content_type, form)

@@ -157,6 +157,11 @@ class Recording:
         self.__dict__["_event_bytes"] = tuple(encoded)
 
     @functools.cached_property
+    def body_bytes(self) -> bytes:
+        """The answer's body as sent, encoded once per loaded recording (a replayed suite sends it often)."""
+        return b"" if self.response_body is None else self.response_body.to_bytes()
+
+    @functools.cached_property
     def cost(self) -> int:
         """The tokens the recorded answer reports (``usage.total_tokens``, or ``response.usage`` in a
         Responses stream's last event), for ``--tpm`` on replay."""

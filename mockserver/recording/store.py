@@ -26,6 +26,7 @@ class RecordingStore:
         self.ignore_fields = tuple(ignore_fields)
         self.secrets = tuple(s for s in secrets if s)
         self.index = RecordingIndex()
+        self._names: dict[Path, str] = {}
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -59,6 +60,13 @@ class RecordingStore:
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise RecordingError(f"{path}: not a readable recording ({exc})") from None
         return method, route, key
+
+    def name_of(self, path: Path) -> str:
+        """A recording's file relative to the root, as answers name it (``x-mock-recording``)."""
+        name = self._names.get(path)
+        if name is None:
+            name = self._names[path] = str(path.relative_to(self.root))
+        return name
 
     def read(self, path: Path) -> Recording:
         return self.index.read(path)

@@ -53,14 +53,16 @@ class ReplaySource:
         self.name_errors = name_errors
 
     async def answer(self, call: Call) -> web.StreamResponse | None:
+        # The bytes as sent when there is no form: parsed once here, never re-serialised to be compared.
+        sent = call.raw if call.form is None else call.body()
         path, query, body = self.store.as_saved(
-            call.path, call.request.rel_url.raw_query_string, call.body(), [call.request_bearer]
+            call.path, call.request.rel_url.raw_query_string, sent, [call.request_bearer]
         )
         found = self.store.find(call.method, path, query, body)
         if found is None:
             return None
         where, recording = found
-        headers = {**call.tagged("replay"), RECORDING_HEADER: str(where.relative_to(self.store.root))}
+        headers = {**call.tagged("replay"), RECORDING_HEADER: self.store.name_of(where)}
         if self.spend_tokens:
             call.limiter.spend(call.key, recording.cost)
             headers.update(call.limiter.headers(call.key))
@@ -123,8 +125,7 @@ async def send(
         response = web.FileResponse(root / recording.blob.path, status=recording.status, headers=headers)
         return response
     if not recording.is_stream:
-        assert recording.response_body is not None
-        return render.raw(recording.status, recording.response_body.to_bytes(), headers)
+        return render.raw(recording.status, recording.body_bytes, headers)
     return await render.stream(
         call.request,
         _offsets(recording, call.settings.speed),
