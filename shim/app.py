@@ -6,10 +6,14 @@ aiohttp.GunicornWebWorker -w N``: the shim keeps no state between requests and s
 ``gunicorn shim.app:gunicorn_runner ...`` is the same app with handlers cancelled when a client leaves.
 """
 
+import logging
+import time
+from concurrent.futures import Future
 from typing import Any
 
 from aiohttp import web
 
+from mistral_wire import tokens
 from shim import accesslog, audio, batches, edges, files, pipeline, responses
 from shim import settings as shim_settings
 from shim.keys import SETTINGS, UPSTREAM
@@ -22,6 +26,8 @@ from shim.upstream import Upstream
 
 # aiohttp cancels a handler whose client went away only when asked to; the shim then closes the upstream
 # request at once instead of at Mistral's next event. Whatever runs the app should pass these.
+log = logging.getLogger("shim")
+
 RUNNER_OPTIONS: dict[str, Any] = {"handler_cancellation": True, "access_log": None}
 
 CHAT = Endpoint(chat.plan)
@@ -37,6 +43,23 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _warm_tokenizers(app: web.Application) -> None:
+    """Start loading tekken in a thread (``--warm-tokenizers``); startup and requests do not wait for it.
+
+    Off by default: tekken holds about 110 MB, which a shim that never counts tokens would carry for
+    nothing, and without it the first request that needs it loads it, in a thread, while others go on."""
+    started = time.monotonic()
+
+    def report(loading: "Future[None]") -> None:
+        error = loading.exception()
+        if error is not None:
+            log.warning("could not load the tokenizer ahead of requests (%s): it loads when needed", error)
+        else:
+            log.info("Mistral's tokenizer (tekken) loaded in %.1f s", time.monotonic() - started)
+
+    tokens.warm_in_background(("tekken",)).add_done_callback(report)
+
+
 def create_app(settings: ShimSettings | None = None) -> web.Application:
     """The shim as an aiohttp application; settings from the environment when none are given."""
     if settings is None:  # gunicorn and other hosts: settings and logging from the environment
@@ -48,6 +71,8 @@ def create_app(settings: ShimSettings | None = None) -> web.Application:
     app[UPSTREAM] = upstream
     app.on_startup.append(upstream.start)
     app.on_cleanup.append(upstream.close)
+    if settings.warm_tokenizers:
+        app.on_startup.append(_warm_tokenizers)
     responses.setup(app, settings)
     app.router.add_get("/health", health)
     _route(app, "POST", "/chat/completions", pipeline.handler(CHAT))

@@ -140,6 +140,11 @@ class ShimSettings:
         "the shim's own files (the default Responses store); printed at startup",
         shown_default="$XDG_DATA_HOME/mistral-shim",
     )
+    warm_tokenizers: bool = setting(
+        False,
+        "load Mistral's tekken tokenizer in a thread at startup (about 110 MB), so that the first embeddings "
+        "or input_tokens request of a tekken model does not wait the ~0.8 s its load takes",
+    )
     responses_retention_days: float = setting(
         30.0, "days a stored Response is kept (OpenAI keeps them 30); older ones are purged", check=positive
     )

@@ -72,3 +72,20 @@ def test_health_and_a_stream_go_on_while_tekken_loads(start_mock: Callable[..., 
     assert len(health) >= 3
     assert max(health) < loading / 3, "a /health request waited for the tokenizer"
     assert gaps and max(gaps) < loading / 2, "the stream in flight stalled while the tokenizer loaded"
+
+
+def test_warm_tokenizers_loads_tekken_at_startup(start_mock: Callable[..., str], tmp_path: Path) -> None:
+    """``--warm-tokenizers``: the load starts at startup with no request asking for it, and the shim logs
+    when it has ended; the first tekken request is then answered from the loaded tokenizer."""
+    mock = start_mock()
+    with shim_process(["--upstream", mock, "--warm-tokenizers"], tmp_path) as shim:
+        assert httpx.get(f"{shim.url}/health", timeout=5).status_code == 200
+        deadline = time.monotonic() + 60
+        while "tokenizer (tekken) loaded" not in shim.output():
+            assert time.monotonic() < deadline, f"tekken never reported loaded:\n{shim.output()}"
+            time.sleep(0.05)
+        body = {"model": "codestral-embed", "input": ["def f(): pass"] * 3}
+        answer = httpx.post(f"{shim.url}/v1/embeddings", json=body, headers=AUTH, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["data"]) == 3
+    assert "could not load" not in shim.output()
