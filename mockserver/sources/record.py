@@ -295,6 +295,12 @@ class RecordSource:
             )
         except Refused as refused:
             return self._refuse(call, refused)
+        except TimeoutError:  # first: aiohttp's read timeout is a ClientConnectionError too
+            message = (
+                f"Recording failed: the upstream {self.upstream} did not answer within "
+                f"{self.read_timeout:g} s. Nothing was saved."
+            )
+            return self._refuse(call, Refused(504, message, "upstream_timeout"))
         except aiohttp.ClientConnectionError as exc:
             reason = f"{exc.__class__.__name__}: {exc}"
             message = (
@@ -302,12 +308,6 @@ class RecordSource:
                 "upstream URL right (MISTRAL_BASE_URL, --upstream or --mistral-upstream)? Nothing was saved."
             )
             return self._refuse(call, Refused(502, message, "upstream_unreachable"))
-        except TimeoutError:
-            message = (
-                f"Recording failed: the upstream {self.upstream} did not answer within "
-                f"{self.read_timeout:g} s. Nothing was saved."
-            )
-            return self._refuse(call, Refused(504, message, "upstream_timeout"))
         if recording is not None and FAULT_HEADER not in call.request.headers:
             # An answer a test forced with x-mock-fault is not Mistral's: saved, it would be replayed to the
             # same request without the header (faults are not part of matching), and replays apply the

@@ -5,6 +5,7 @@ for as long as the file exists, after the cause was fixed. Errors a request prov
 Mistral's answers: a 422 is saved and replayed, and a replayed error can name its file.
 """
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,14 @@ import pytest
 from aiohttp import web
 from openai import OpenAI
 
+from mockserver.app import create_app
+from mockserver.chain import Chain, switch
+from mockserver.recording.store import RecordingStore
 from mockserver.serving import ServerThread
+from mockserver.settings import MockSettings
+from mockserver.sources import Problem
+from mockserver.sources.fixtures import FixtureSource
+from mockserver.sources.record import RecordSource
 from testkit.auth import AUTH, KEY
 from testkit.processes import free_port
 
@@ -137,3 +145,40 @@ def test_a_replayed_error_names_its_file_through_the_shim(
     # The same exception as when it was recorded, and the file it came from in its message.
     assert f"(replayed from {recording})" in replayed.value.message
     assert replayed.value.code == recorded.value.code
+
+
+@pytest.fixture
+def hanging() -> Iterator[str]:
+    """An upstream that takes every request and answers far later than the recorder waits."""
+
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({})
+
+    def make() -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", hang)
+        return app
+
+    with ServerThread(make) as url:
+        yield url
+
+
+def test_a_timeout_is_not_saved_and_says_how_long_it_waited(hanging: str, tmp_path: Path) -> None:
+    settings = MockSettings(mode="record", upstream=hanging, recordings=tmp_path)
+    server = ServerThread(lambda: create_app(settings, any_route=True))
+    with server as url:
+        # The recorder of these settings, with a read timeout a test can wait for (600 s by default).
+        store = RecordingStore(tmp_path)
+        problems: list[Problem] = []
+        recorder = RecordSource(store, hanging, None, problems, read_timeout=0.3)
+        fixtures = FixtureSource((), problems)
+        chain = Chain(settings, (fixtures, recorder), fixtures, store, recorder, problems)
+        server.run(lambda: switch(server.app, chain))
+        answer = httpx.post(f"{url}/v1/chat/completions", json=BODY, headers=AUTH, timeout=10)
+    assert (answer.status_code, answer.headers["x-mock-source"]) == (504, "refused")
+    assert answer.json()["message"] == (
+        f"Recording failed: the upstream {hanging} did not answer within 0.3 s. Nothing was saved."
+    )
+    assert [problem.kind for problem in problems] == ["recording"]
+    assert saved(tmp_path) == []
