@@ -8,6 +8,7 @@ while the server runs), and only requests to a generating chain wait for it, in 
 """
 
 import asyncio
+import gc
 
 from mistral_wire import tokens
 
@@ -36,7 +37,7 @@ class Warmup:
                 prose.warm()
 
             future = asyncio.get_running_loop().run_in_executor(None, load)
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "never retrieved"
+            future.add_done_callback(_loaded)
             self._future = future
         return self._future
 
@@ -45,3 +46,10 @@ class Warmup:
         future = self.start()
         if not future.done():
             await asyncio.shield(future)
+
+
+def _loaded(future: "asyncio.Future[None]") -> None:
+    """The vocabulary and the corpus live as long as the process: out of the collector's sight, as the
+    startup objects are (``mockserver.app``). Runs on the loop, between requests."""
+    if not future.cancelled() and future.exception() is None:  # retrieved: never "never retrieved"
+        gc.freeze()
