@@ -50,7 +50,9 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> No
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the server exited with status {process.returncode}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            # A generous timeout: a probe that gives up on a busy machine still leaves a /health line in the
+            # server's log, and the next probe another.
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.05)
