@@ -6,7 +6,8 @@ untouched. Mistral answers JSON, rendered in the format the client asked for, or
 event as OpenAI's transcript events.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +15,7 @@ from mistral_wire import sse
 from shim import answers, pipeline
 from shim.exchange import Exchange
 from shim.files import form_limits
-from shim.forms import ClientForm, MistralForm
+from shim.forms import ClientForm, MistralForm, file_then_fields
 from shim.keys import CREDENTIAL, SETTINGS, UPSTREAM
 from shim.relay import Relay
 from shim.translate import audio, errors, forms
@@ -37,23 +38,17 @@ async def transcribe(request: web.Request, exchange: Exchange) -> web.StreamResp
     mistral = MistralForm()
     planned: list[TranscriptionPlan] = []
 
-    async def body() -> AsyncIterator[bytes]:
-        yield mistral.file_head("file", form.filename, form.content_type)
-        async for chunk in form.file_chunks():
-            yield chunk
-        yield b"\r\n"
-        folded = {**leading, **forms.fold(await form.fields()), "file": True}
+    def fields(folded: dict[str, Any]) -> Iterable[tuple[str, str]]:
         plan = audio.plan_transcription(forms.coerce(audio.TRANSCRIPTION_TABLE, folded), options)
         planned.append(plan)
         exchange.dropped = plan.dropped
-        for name, value in plan.fields:
-            yield mistral.field(name, value)
-        yield mistral.end()
+        return plan.fields
 
     upstream = request.app[UPSTREAM]
     headers = {"Content-Type": mistral.content_type, **pipeline.forwarded(request)}
+    body = file_then_fields(mistral, form, leading, fields)
     async with upstream.request(
-        "POST", audio.TRANSCRIPTIONS_PATH, client_bearer=request[CREDENTIAL], body=body(), headers=headers
+        "POST", audio.TRANSCRIPTIONS_PATH, client_bearer=request[CREDENTIAL], body=body, headers=headers
     ) as (response, waited):
         exchange.upstream_status = response.status
         exchange.upstream_seconds += waited

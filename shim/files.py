@@ -14,7 +14,7 @@ from aiohttp import web
 from mistral_wire.http import segment
 from shim import answers, pipeline
 from shim.exchange import Exchange
-from shim.forms import ClientForm, FormLimits, MistralForm
+from shim.forms import ClientForm, FormLimits, MistralForm, file_then_fields
 from shim.keys import CREDENTIAL, SETTINGS, UPSTREAM
 from shim.relay import ClientWriter
 from shim.translate import errors, forms
@@ -59,20 +59,14 @@ async def upload(request: web.Request, exchange: Exchange) -> web.StreamResponse
         raise refuse("you must provide a file parameter.", "file")
     mistral = MistralForm()
 
-    async def body() -> AsyncIterator[bytes]:
-        yield mistral.file_head("file", form.filename, form.content_type)
-        async for chunk in form.file_chunks():
-            yield chunk
-        yield b"\r\n"
-        folded = {**leading, **forms.fold(await form.fields()), "file": True}
+    def fields(folded: dict[str, Any]) -> list[tuple[str, str]]:
         draft = translation.translate_upload(forms.coerce(translation.TABLE, folded), options)
         exchange.dropped = tuple(draft.dropped)
-        for name, value in draft.body.items():
-            yield mistral.field(name, str(value))
-        yield mistral.end()
+        return [(name, str(value)) for name, value in draft.body.items()]
 
+    body = file_then_fields(mistral, form, leading, fields)
     data, headers = await pipeline.call_json(
-        request, exchange, "POST", translation.PATH, body=body(), content_type=mistral.content_type
+        request, exchange, "POST", translation.PATH, body=body, content_type=mistral.content_type
     )
     return answers.json_response(translation.openai_file(data), headers)
 

@@ -10,11 +10,13 @@ is a few chunks, whatever the file's size.
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
+from shim.translate.forms import fold
 from shim.translate.problem import OpenAIError
 
 MULTIPART = "multipart/form-data"
@@ -173,3 +175,22 @@ class MistralForm:
 
     def end(self) -> bytes:
         return f"--{self.boundary}--\r\n".encode()
+
+
+async def file_then_fields(
+    mistral: MistralForm,
+    form: ClientForm,
+    leading: Mapping[str, Any],
+    translate: Callable[[dict[str, Any]], Iterable[tuple[str, str]]],
+) -> AsyncIterator[bytes]:
+    """Mistral's form for a client's upload, as it arrives: the file part first, its bytes as they come,
+    then the fields ``translate`` makes of the whole client form (``leading``, the fields before the file,
+    and those after it: the Python SDK sends its fields last, so they are known only now)."""
+    yield mistral.file_head(FILE_FIELD, form.filename, form.content_type)
+    async for chunk in form.file_chunks():
+        yield chunk
+    yield b"\r\n"
+    folded = {**leading, **fold(await form.fields()), FILE_FIELD: True}
+    for name, value in translate(folded):
+        yield mistral.field(name, value)
+    yield mistral.end()

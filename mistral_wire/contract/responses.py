@@ -67,10 +67,8 @@ InputContent = Annotated[
 ]
 
 
-class ResponsesInputTextContent(Open):
-    text: str
-    type: Literal["input_text"] = "input_text"
-    prompt_cache_breakpoint: ResponsesPromptCacheBreakpoint | None = None
+class ResponsesInputTextContent(ResponsesInputText):
+    """The same part in a function call's output; the SDK names it apart, and the drift check by name."""
 
 
 class ResponsesInputImageContent(Open):
@@ -81,14 +79,8 @@ class ResponsesInputImageContent(Open):
     prompt_cache_breakpoint: ResponsesPromptCacheBreakpoint | None = None
 
 
-class ResponsesInputFileContent(Open):
-    type: Literal["input_file"] = "input_file"
-    detail: FileDetail | None = None
-    file_data: str | None = None
-    file_id: str | None = None
-    file_url: str | None = None
-    filename: str | None = None
-    prompt_cache_breakpoint: ResponsesPromptCacheBreakpoint | None = None
+class ResponsesInputFileContent(ResponsesInputFile):
+    """The same part in a function call's output, under the SDK's name for it there."""
 
 
 OutputContent = Annotated[
