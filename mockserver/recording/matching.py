@@ -17,23 +17,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel
 
-from mistral_wire.contract.requests import (
-    ChatCompletionRequest,
-    EmbeddingRequest,
-    FIMCompletionRequest,
-    OCRRequest,
-)
-from mistral_wire.contract.responses import CountResponseInputTokensRequest, CreateResponseRequest
 from mockserver.recording.format import Body
+from mockserver.validation import MODELS as CONTRACTS
 
-CONTRACTS: dict[str, type[BaseModel]] = {
-    "/v1/chat/completions": ChatCompletionRequest,
-    "/v1/fim/completions": FIMCompletionRequest,
-    "/v1/embeddings": EmbeddingRequest,
-    "/v1/ocr": OCRRequest,
-    "/v1/responses": CreateResponseRequest,
-    "/v1/responses/input_tokens": CountResponseInputTokensRequest,
-}
 # A message's role says what it is; it is kept even where the contract gives it a default.
 DISCRIMINATORS = frozenset({"role"})
 Tree = dict[str, Any]
