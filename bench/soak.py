@@ -12,9 +12,12 @@ built before measuring starts. Then:
   largest sample of the last quarter may exceed that of the second quarter by at most ``--max-growth``
   (10 %): a leak of a few hundred bytes per request shows as steady growth across the run;
 * file descriptors: each server's open descriptors (/proc/PID/fd) are counted once the client has closed
-  its connections and the counts have settled, after the warm-up and after the run; the second may exceed
-  the first by at most ``--fd-slack`` (2: the shim's pool of upstream connections may gain or lose one or
-  two as connections are recycled), so a socket or file leaked per request, or per hundred, shows.
+  its connections and the counts have settled, after the warm-up and after the run. The shim keeps a pool
+  of idle connections to the mock on purpose, and a run with a busier moment than the warm-up's grows it,
+  so those connections (established TCP between the two, found through /proc/PID/net/tcp) are counted
+  apart: the pool may hold at most one connection per client worker (``--concurrency``: the shim never
+  has more requests upstream at once), and every other descriptor may exceed its warm-up count by at
+  most ``--fd-slack`` (2), so a socket or file leaked per request, or per hundred, shows.
 
     .venv/bin/python -m bench.soak                      # 10,000 requests at concurrency 200
     .venv/bin/python -m bench.soak --requests 1000 --concurrency 50 --json out.json
@@ -222,6 +225,36 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets ``pid`` holds open (``socket:[INODE]`` links under /proc/PID/fd)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed between listing and reading
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def pooled_connections(pid: int, port: int) -> int:
+    """Established TCP connections ``pid`` holds with one end at ``port`` (the mock's): the shim's pool.
+
+    /proc/PID/net/tcp lists every IPv4 socket of the process's network namespace as ``local remote state
+    ... inode``, addresses as hex ``ADDR:PORT``; state 01 is ESTABLISHED.
+    """
+    held = _socket_inodes(pid)
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        ends = {int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)}
+        if state == "01" and port in ends and inode in held:
+            count += 1
+    return count
+
+
 @dataclass
 class Sample:
     done: int
@@ -240,6 +273,9 @@ class Report:
     samples: list[Sample] = field(default_factory=list)
     fds_after_warmup: dict[str, int] = field(default_factory=dict)
     fds_after_run: dict[str, int] = field(default_factory=dict)
+    # Of those descriptors, the connections between shim and mock (the shim's upstream pool).
+    pool_after_warmup: dict[str, int] = field(default_factory=dict)
+    pool_after_run: dict[str, int] = field(default_factory=dict)
 
     def quarter_peak(self, name: str, quarter: int) -> int:
         """The largest RSS sample of ``name`` taken while quarter ``quarter`` (1-4) of the run completed."""
@@ -266,9 +302,18 @@ def failures(report: Report, max_growth: float, fd_slack: int) -> list[str]:
         growth = report.growth(name)
         if growth > max_growth:
             found.append(f"{name}: resident memory grew {growth:.1%} from the second quarter to the last")
-        before, after = report.fds_after_warmup[name], report.fds_after_run[name]
+        before = report.fds_after_warmup[name] - report.pool_after_warmup[name]
+        after = report.fds_after_run[name] - report.pool_after_run[name]
         if after - before > fd_slack:
-            found.append(f"{name}: {before} open file descriptors after the warm-up, {after} after the run")
+            found.append(
+                f"{name}: {before} open file descriptors besides the shim's pool after the warm-up, "
+                f"{after} after the run"
+            )
+        if report.pool_after_run[name] > report.concurrency:
+            found.append(
+                f"{name}: {report.pool_after_run[name]} connections between shim and mock after the run, "
+                f"more than the {report.concurrency} requests ever in flight"
+            )
     return found
 
 
@@ -332,17 +377,19 @@ async def _drive(
 
 
 async def _warm_and_run(
-    url: str, total: int, concurrency: int, pids: dict[str, int], warmup_rounds: int
+    url: str, total: int, concurrency: int, pids: dict[str, int], warmup_rounds: int, upstream_port: int
 ) -> Report:
     report = Report(total, concurrency)
     calls = distinct_calls()
     # Every distinct request, at full concurrency: caches and pools reach their size.
     await _drive(url, calls * warmup_rounds, concurrency, None, pids, every=1)
     report.fds_after_warmup = await _settled_fds(pids)
+    report.pool_after_warmup = {n: pooled_connections(p, upstream_port) for n, p in pids.items()}
     started = time.monotonic()
     await _drive(url, schedule(total, calls), concurrency, report, pids, every=max(1, total // 100))
     report.seconds = time.monotonic() - started
     report.fds_after_run = await _settled_fds(pids)
+    report.pool_after_run = {n: pooled_connections(p, upstream_port) for n, p in pids.items()}
     return report
 
 
@@ -363,7 +410,8 @@ def run(total: int, concurrency: int, log_dir: Path, warmup_rounds: int = 2) -> 
     """Start both servers, warm them, send ``total`` requests, and report (the servers are stopped after)."""
     with servers(log_dir) as (mock, shim):
         pids = {"mock": mock.pid, "shim": shim.pid}
-        return asyncio.run(_warm_and_run(shim.url, total, concurrency, pids, warmup_rounds))
+        mock_port = int(mock.url.rsplit(":", 1)[1])
+        return asyncio.run(_warm_and_run(shim.url, total, concurrency, pids, warmup_rounds, mock_port))
 
 
 def summary(report: Report, problems: list[str]) -> str:
@@ -378,7 +426,8 @@ def summary(report: Report, problems: list[str]) -> str:
         lines.append(
             f"{name}: RSS peak per quarter {' / '.join(f'{p:.1f}' for p in peaks)} MiB "
             f"(growth Q2->Q4 {report.growth(name):+.1%}); open fds {report.fds_after_warmup[name]} after "
-            f"warm-up, {report.fds_after_run[name]} after the run"
+            f"warm-up ({report.pool_after_warmup[name]} shim-mock connections), "
+            f"{report.fds_after_run[name]} after the run ({report.pool_after_run[name]})"
         )
     lines.append("PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems))
     return "\n".join(lines)

@@ -25,3 +25,29 @@ def test_a_thousand_mixed_requests_through_shim_and_mock_leave_nothing_behind(tm
         report.quarter_peak(name, quarter) > 0 for name in ("mock", "shim") for quarter in (1, 2, 3, 4)
     )
     assert report.fds_after_warmup["shim"] > 0 and report.fds_after_warmup["mock"] > 0
+    # The pool was found from both ends: the shim's connections to the mock are the mock's from the shim.
+    assert report.pool_after_warmup["shim"] > 0 and report.pool_after_warmup["mock"] > 0
+    assert abs(report.pool_after_run["shim"] - report.pool_after_run["mock"]) <= 2
+
+
+def _report(fds: tuple[int, int], pool: tuple[int, int]) -> soak.Report:
+    """A finished run of the shim alone with these descriptor counts (after warm-up, after the run)."""
+    report = soak.Report(REQUESTS, CONCURRENCY)
+    report.outcomes["chat"] = REQUESTS
+    report.fds_after_warmup, report.fds_after_run = {"shim": fds[0]}, {"shim": fds[1]}
+    report.pool_after_warmup, report.pool_after_run = {"shim": pool[0]}, {"shim": pool[1]}
+    return report
+
+
+def test_a_busier_moment_may_grow_the_upstream_pool_up_to_the_concurrency() -> None:
+    assert soak.failures(_report((50, 57), (38, 45)), max_growth=0.15, fd_slack=2) == []
+    assert soak.failures(_report((50, 50 + CONCURRENCY), (38, 38 + CONCURRENCY)), 0.15, 2) == [
+        f"shim: {38 + CONCURRENCY} connections between shim and mock after the run, "
+        f"more than the {CONCURRENCY} requests ever in flight"
+    ]
+
+
+def test_any_other_descriptor_left_behind_fails_the_run() -> None:
+    assert soak.failures(_report((50, 53), (38, 38)), max_growth=0.15, fd_slack=2) == [
+        "shim: 12 open file descriptors besides the shim's pool after the warm-up, 15 after the run"
+    ]
