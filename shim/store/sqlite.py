@@ -1,10 +1,10 @@
 """``sqlite:///PATH``: the embedded default, one file that survives restarts, read and written off the loop.
 
-aiosqlite runs each connection in its own thread, so no query blocks the event loop. Two connections: a
-writer, whose transactions are serialised by a lock (a transaction spans several calls, and another
-coroutine's statement must not land inside it), and a reader, which in WAL mode sees only committed
-transactions and never waits for the writer. Several processes may share the file (gunicorn workers):
-SQLite locks it, and ``busy_timeout`` makes a second writer wait instead of failing.
+Two connections, each on a thread of its own (``sqlite_thread``), each handed whole units of work: a
+writer, running one transaction at a time (so another caller's statement never lands inside one), and a
+reader, which in WAL mode sees only committed transactions and never waits for the writer. Several
+processes may share the file (gunicorn workers): SQLite locks it, and ``busy_timeout`` makes a second
+writer wait instead of failing.
 
 Durability: WAL with ``synchronous=NORMAL``. A commit is in the WAL file (the OS's page cache) before
 ``put`` returns, so a process killed at any point, mid-transaction included, leaves a readable store with
@@ -15,18 +15,17 @@ Response is a conversation's state, not a ledger).
 
 Paths follow SQLAlchemy's spelling: ``sqlite:///relative/file`` and ``sqlite:////absolute/file``.
 
-``close()`` must be awaited (the app's cleanup): aiosqlite's threads are not daemons, and an open store
-keeps the process from exiting.
+``close()`` is awaited by the app's cleanup: closing the last connection checkpoints the WAL into the
+file, leaving one file behind.
 """
 
 import asyncio
 import logging
+import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
 
 from shim.store import ItemPage, StoredResponse
 from shim.store.owners import new_secret, owner
@@ -40,6 +39,7 @@ from shim.store.records import (
     encode,
     item_rows,
 )
+from shim.store.sqlite_thread import SqliteThread
 
 log = logging.getLogger("shim.store")
 
@@ -145,78 +145,27 @@ class SqliteStore:
             raise ValueError(f"a SQLite store URL is sqlite:///PATH, not {url!r}")
         self.path = Path(url[len(PREFIX) :])
         self._trace = trace
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._writer = SqliteThread(self.path, "writer")
+        self._reader = SqliteThread(self.path, "reader")
         self._secret = ""
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        mode = await self._writer.execute_fetchall("PRAGMA journal_mode = WAL")
-        if next(iter(mode))[0] != "wal":
+        await self._writer.open(self._trace)
+        mode = await self._writer.run(_wal_mode)
+        if mode != "wal":
             log.warning("the Responses store %s could not use WAL mode (%s)", self.path, mode)
-        await self._writer.execute("PRAGMA synchronous = NORMAL")
-        self._secret = await self._migrate(self._writer)
-        self._reader = await self._connect()
-        await self._reader.execute("PRAGMA query_only = ON")
+        await self._writer.run(lambda db: db.execute("PRAGMA synchronous = NORMAL"))
+        self._secret = await self._transaction(_migrate)
+        await self._reader.open(self._trace)
+        await self._reader.run(lambda db: db.execute("PRAGMA query_only = ON"))
         await self.purge(time.time())
 
-    async def _connect(self) -> aiosqlite.Connection:
-        # isolation_level=None: no implicit transactions; the writer opens its own with BEGIN IMMEDIATE.
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
-        # Another process writing the same file: wait for its lock rather than fail at once.
-        await connection.execute("PRAGMA busy_timeout = 10000")
-        if self._trace is not None:
-            await connection.set_trace_callback(self._trace)
-        return connection
-
-    async def _migrate(self, db: aiosqlite.Connection) -> str:
-        """Create or migrate the schema and keep the owner secret, in one transaction (BEGIN IMMEDIATE:
-        two shims opening one new file do it one after the other); the secret."""
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (VERSION_KEY,)))
-            found = int(rows[0][0]) if rows else 0
-            if found > SCHEMA_VERSION:
-                raise SchemaTooNew(found)
-            for version in range(found + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
-                    await db.execute(statement)
-            await db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (VERSION_KEY, str(SCHEMA_VERSION)),
-            )
-            await db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (OWNER_SECRET_KEY, new_secret()),
-            )
-            secret = list(
-                await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (OWNER_SECRET_KEY,))
-            )
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        if found < SCHEMA_VERSION:
-            log.info("Responses store %s: schema version %d (was %d)", self.path, SCHEMA_VERSION, found)
-        return str(secret[0][0])
-
     async def close(self) -> None:
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                await connection.close()
-        self._reader = self._writer = None
-
-    @property
-    def _read(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise RuntimeError("the SQLite store is not started")
-        return self._reader
+        await self._reader.close()
+        await self._writer.close()
 
     # --- writes ----------------------------------------------------------------------------------------
 
@@ -232,34 +181,34 @@ class SqliteStore:
         items = [row for record in records for row in item_rows(record)]
         ids = [(record.id,) for record in records]
 
-        async def write(db: aiosqlite.Connection) -> None:
-            await db.executemany(UPSERT_RESPONSE, responses)
-            await db.executemany("DELETE FROM items WHERE response_id = ?", ids)
-            await db.executemany(INSERT_ITEM, items)
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany(UPSERT_RESPONSE, responses)
+            db.executemany("DELETE FROM items WHERE response_id = ?", ids)
+            db.executemany(INSERT_ITEM, items)
 
         await self._transaction(write)
 
     async def delete(self, owner: str, response_id: str) -> bool:
-        async def remove(db: aiosqlite.Connection) -> bool:
-            cursor = await db.execute(
+        def remove(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "DELETE FROM responses WHERE id = ? AND owner = ? AND expires_at > ?",
                 (response_id, owner, time.time()),
             )
             if cursor.rowcount < 1:
                 return False
-            await db.execute("DELETE FROM items WHERE response_id = ?", (response_id,))
+            db.execute("DELETE FROM items WHERE response_id = ?", (response_id,))
             return True
 
         return await self._transaction(remove)
 
     async def purge(self, now: float) -> int:
-        async def remove_batch(db: aiosqlite.Connection) -> int:
-            rows = await db.execute_fetchall(
+        def remove_batch(db: sqlite3.Connection) -> int:
+            rows = db.execute(
                 "SELECT id FROM responses WHERE expires_at <= ? LIMIT ?", (now, PURGE_BATCH)
-            )
+            ).fetchall()
             ids = [(row[0],) for row in rows]
-            await db.executemany("DELETE FROM items WHERE response_id = ?", ids)
-            await db.executemany("DELETE FROM responses WHERE id = ?", ids)
+            db.executemany("DELETE FROM items WHERE response_id = ?", ids)
+            db.executemany("DELETE FROM responses WHERE id = ?", ids)
             return len(ids)
 
         total = 0
@@ -269,26 +218,15 @@ class SqliteStore:
             if removed < PURGE_BATCH:
                 return total
 
-    async def _transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """``work`` in one write transaction, whole or not at all. Shielded: a caller cancelled mid-way
-        (a client that left) does not cut the transaction short, which still commits or rolls back."""
-        return await asyncio.shield(self._run_transaction(work))
-
-    async def _run_transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        if self._writer is None:
-            raise RuntimeError("the SQLite store is not started")
-        db = self._writer
-        async with self._lock:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                result = await work(db)
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
-            return result
+    async def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in one write transaction, whole or not at all, handed to the writer's thread at once:
+        a caller that stops waiting (a client that left) does not cut it short."""
+        return await self._writer.run(lambda db: _in_transaction(db, work))
 
     # --- reads -----------------------------------------------------------------------------------------
+
+    async def _rows(self, query: str, parameters: dict[str, Any]) -> list[Any]:
+        return await self._reader.run(lambda db: db.execute(query, parameters).fetchall())
 
     async def owner_of(self, credential: str) -> str:
         if not self._secret:
@@ -296,32 +234,77 @@ class SqliteStore:
         return owner(self._secret, credential)
 
     async def get(self, owner: str, response_id: str) -> StoredResponse | None:
-        rows = await self._read.execute_fetchall(GET, {"id": response_id, "owner": owner, "now": time.time()})
+        rows = await self._rows(GET, {"id": response_id, "owner": owner, "now": time.time()})
         chain = assemble_chain(owner, response_id, rows)
         return None if chain is None else chain[-1]
 
     async def chain(self, owner: str, response_id: str) -> list[StoredResponse] | None:
-        rows = await self._read.execute_fetchall(
-            CHAIN, {"id": response_id, "owner": owner, "now": time.time()}
-        )
+        rows = await self._rows(CHAIN, {"id": response_id, "owner": owner, "now": time.time()})
         return assemble_chain(owner, response_id, rows)
 
     async def item(self, owner: str, item_id: str) -> dict[str, Any] | None:
-        rows = list(
-            await self._read.execute_fetchall(ITEM, {"owner": owner, "item": item_id, "now": time.time()})
-        )
+        rows = await self._rows(ITEM, {"owner": owner, "item": item_id, "now": time.time()})
         return None if not rows else decode(rows[0][0])
 
     async def input_items(
         self, owner: str, response_id: str, *, after: str | None, limit: int, descending: bool
     ) -> ItemPage | None:
-        rows = list(
-            await self._read.execute_fetchall(
-                PAGE_DESCENDING if descending else PAGE_ASCENDING,
-                {"id": response_id, "owner": owner, "now": time.time(), "after": after, "rows": limit + 1},
-            )
+        rows = await self._rows(
+            PAGE_DESCENDING if descending else PAGE_ASCENDING,
+            {"id": response_id, "owner": owner, "now": time.time(), "after": after, "rows": limit + 1},
         )
         if not rows:
             return None
         items = [decode(body) for (body,) in rows if body is not None]
         return ItemPage(items[:limit], len(items) > limit)
+
+
+def _wal_mode(db: sqlite3.Connection, attempts: int = 100) -> str:
+    """Switch the file to WAL mode; the mode it is in. Shims opening one new file together each switch
+    it, and a switch that meets another's lock fails at once, without waiting (busy_timeout does not apply
+    where waiting could deadlock): so it is tried again, briefly, on the store's own thread."""
+    for _attempt in range(attempts - 1):
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.01)
+    return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+
+
+def _in_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(db)`` between ``BEGIN IMMEDIATE`` (taking the file's write lock at once, so two writers wait
+    for each other instead of failing on upgrade) and ``COMMIT``; rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+def _migrate(db: sqlite3.Connection) -> str:
+    """Create or migrate the schema and keep the owner secret (in one transaction: two shims opening one
+    new file do it one after the other); the secret."""
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (VERSION_KEY,)).fetchone()
+    found = int(row[0]) if row else 0
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(found)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (VERSION_KEY, str(SCHEMA_VERSION)),
+    )
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        (OWNER_SECRET_KEY, new_secret()),
+    )
+    if found < SCHEMA_VERSION:
+        log.info("Responses store: schema version %d (was %d)", SCHEMA_VERSION, found)
+    return str(db.execute("SELECT value FROM meta WHERE key = ?", (OWNER_SECRET_KEY,)).fetchone()[0])

@@ -14,7 +14,7 @@ MOCK_ONLY = frozenset({"mockserver", "faker", "pypdf", "yaml", "numpy", "PIL"})
 # Loaded only when a request needs a tokenizer, in a thread, never at import.
 LAZY = frozenset({"mistral_common", "sentencepiece", "tiktoken"})
 # The Responses store's SQL engines: imported when the store URL names theirs (shim/store/factory.py).
-STORE_ENGINES = frozenset({"aiosqlite", "asyncpg"})
+STORE_ENGINES = frozenset({"sqlite3", "asyncpg"})
 
 
 def imported_by(statement: str) -> set[str]:
