@@ -14,14 +14,23 @@ Bodies are ``json``, not ``jsonb``: ``jsonb`` refuses the escape ``\\u0000`` (a 
 can put in any string, "unsupported Unicode escape sequence") and reorders keys, while ``json`` keeps the
 text as written, still checked to be JSON; the store never queries inside a body.
 
+Commits do not wait for the WAL's flush (``synchronous_commit = off``, set per connection when the URL does
+not name it): the shim writes a response beside its answer, after the client has it, so no client ever
+waited for that flush, and waiting only held a server process and a disk flush per response on the
+database's machine. What it gives up is the last moments of writes (at most three WAL-writer delays, 0.6
+s by default) if the database server crashes, never a write torn or out of order: the exposure the shim
+already has for a write in flight when the shim itself stops, and the same choice as the SQLite engine's
+``synchronous=NORMAL``. ``?synchronous_commit=on`` in the URL makes every commit wait again.
+
 The pool's per-release reset (``RESET ALL``, ``UNLISTEN *``... one more round trip per call) is skipped:
-the store sets no session state.
+the store sets no session state beyond what the connection opens with.
 """
 
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -164,7 +173,11 @@ class PostgresStore:
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.url, init=self._init_connection, reset=_keep_session, **self._pool_options
+            self.url,
+            init=self._init_connection,
+            reset=_keep_session,
+            server_settings=session_settings(self.url),
+            **self._pool_options,
         )
         self._secret = await self._migrate()
         await self.purge(time.time())
@@ -306,6 +319,17 @@ def _put_arguments(record: StoredResponse) -> tuple[Any, ...]:
         [item_id(item) for item in items],
         [encode(item) for item in items],
     )
+
+
+SESSION_DEFAULTS = {"synchronous_commit": "off"}
+"""Set on every connection unless the URL's query names the setting (see the module's docstring)."""
+
+
+def session_settings(url: str) -> dict[str, str]:
+    """The store's session defaults the URL does not set itself; asyncpg sends the URL's own query
+    parameters as server settings, and an explicit one would override the URL's."""
+    named = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    return {name: value for name, value in SESSION_DEFAULTS.items() if name not in named}
 
 
 async def _keep_session(_connection: Any) -> None:

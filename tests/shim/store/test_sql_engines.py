@@ -231,3 +231,30 @@ async def test_a_writer_killed_mid_write_leaves_whole_responses(
     # Still a working store.
     await store.put(make_record(owner, "after", previous=present[-1]))
     assert await store.get(owner, "after") is not None
+
+
+async def _commit_setting(url: str) -> str:
+    """``synchronous_commit`` as a store's pooled connection sees it."""
+    store = PostgresStore(url)
+    await store.start()
+    try:
+        async with store._db.acquire() as connection:
+            return str(await connection.fetchval("SHOW synchronous_commit"))
+    finally:
+        await store.close()
+
+
+async def test_postgres_commits_do_not_wait_for_the_flush_unless_the_url_says_so(postgres_url: str) -> None:
+    """The database's own default here is ``on`` (set on it, so this can fail): the store's connections
+    turn it off, and a URL naming the setting keeps what it names."""
+    database = postgres_url.rsplit("/", 1)[1]
+    psql(postgres_url, f'ALTER DATABASE "{database}" SET synchronous_commit = on')
+    plain = await asyncpg.connect(postgres_url)
+    try:
+        assert await plain.fetchval("SHOW synchronous_commit") == "on"
+    finally:
+        await plain.close()
+
+    assert await _commit_setting(postgres_url) == "off"
+    assert await _commit_setting(f"{postgres_url}?synchronous_commit=on") == "on"
+    assert await _commit_setting(f"{postgres_url}?synchronous_commit=local") == "local"
