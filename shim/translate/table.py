@@ -17,6 +17,7 @@ value of an unexpected shape reaches Mistral, whose 422 names the field to the c
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Final, Literal
 
 from mistral_wire.contract import limits
@@ -136,6 +137,11 @@ class Table:
     def passes(self, key: str, route: str | None) -> bool:
         return key in self.mistral_only.get(route, frozenset())
 
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """The fields a request must carry, found once: ``apply`` checks them on every request."""
+        return tuple(key for key, row in self.fields.items() if row.required)
+
 
 # --- the interpreter ---------------------------------------------------------------------------------------
 
@@ -160,8 +166,8 @@ def apply(table: Table, body: Mapping[str, Any], options: Options) -> Draft:
     ``OpenAIError`` (400) for what cannot be honoured and, under ``unsupported="error"``, for fields Mistral
     has no use for. OpenAI's types are ``check_types``'s, which a request from a client passes first.
     """
-    for key, declared in table.fields.items():
-        if declared.required and body.get(key) is None:
+    for key in table.required:
+        if body.get(key) is None:
             raise refuse(f"you must provide a {key} parameter.", key)
     draft = Draft(route=table.router(body, options) if table.router is not None else None)
     for key, value in body.items():
