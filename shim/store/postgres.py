@@ -5,10 +5,12 @@ lock, so shims starting together take turns; the owner secret is inserted only i
 so every shim sharing the database hashes a credential alike. Tables are prefixed ``shim_`` in case the
 database is not the shim's alone (its own database is better).
 
-Each write is one round trip: ``put`` calls a SQL function (part of the schema) that upserts the response
+Each write is one statement: ``put`` calls a SQL function (part of the schema) that upserts the response
 row, which locks it, then replaces its items; each statement of a volatile function sees a fresh snapshot,
 so two puts of one id (a background response's updates) apply one after the other and never leave two
-versions' items mixed. Reads are single statements; ``chain`` is one recursive query.
+versions' items mixed. Puts go through one connection of their own (``group_writer``), the puts waiting
+at once together; reads, deletes and purges use the pool. Reads are single statements; ``chain`` is one
+recursive query.
 
 Bodies are ``json``, not ``jsonb``: ``jsonb`` refuses the escape ``\\u0000`` (a NUL a model or a client
 can put in any string, "unsupported Unicode escape sequence") and reorders keys, while ``json`` keeps the
@@ -35,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from shim.store import ItemPage, StoredResponse
+from shim.store.group_writer import GroupWriter
 from shim.store.owners import new_secret, owner
 from shim.store.records import (
     OWNER_SECRET_KEY,
@@ -167,6 +170,7 @@ class PostgresStore:
         self._pool_options = {"min_size": min_size, "max_size": max_size, "command_timeout": command_timeout}
         self._query_logger = query_logger
         self._pool: Any = None
+        self._writer = GroupWriter(self._connect, PUT)
         self._secret = ""
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -180,11 +184,22 @@ class PostgresStore:
             **self._pool_options,
         )
         self._secret = await self._migrate()
+        await self._writer.start()
         await self.purge(time.time())
 
     async def _init_connection(self, connection: Any) -> None:
         if self._query_logger is not None:
             connection.add_query_logger(self._query_logger)
+
+    async def _connect(self) -> Any:
+        """The writer's connection: opened as the pool opens its own."""
+        connection = await asyncpg.connect(
+            self.url,
+            server_settings=session_settings(self.url),
+            command_timeout=self._pool_options["command_timeout"],
+        )
+        await self._init_connection(connection)
+        return connection
 
     async def _migrate(self) -> str:
         async with self._pool.acquire() as connection, connection.transaction():
@@ -216,6 +231,7 @@ class PostgresStore:
         return str(secret)
 
     async def close(self) -> None:
+        await self._writer.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -229,7 +245,7 @@ class PostgresStore:
     # --- writes ----------------------------------------------------------------------------------------
 
     async def put(self, record: StoredResponse) -> None:
-        await self._db.execute(PUT, *_put_arguments(record))
+        await self._writer.write(_put_arguments(record))
 
     async def put_many(self, records: Sequence[StoredResponse]) -> None:
         """Write several responses (each replacing a record of the same id) in one transaction; for a bulk

@@ -258,3 +258,66 @@ async def test_postgres_commits_do_not_wait_for_the_flush_unless_the_url_says_so
     assert await _commit_setting(postgres_url) == "off"
     assert await _commit_setting(f"{postgres_url}?synchronous_commit=on") == "on"
     assert await _commit_setting(f"{postgres_url}?synchronous_commit=local") == "local"
+
+
+def _put_statements(statements: list[str]) -> int:
+    return sum(1 for text in statements if text.startswith("SELECT shim_put_response"))
+
+
+async def test_postgres_puts_that_wait_together_are_written_together(postgres_url: str) -> None:
+    """Forty puts at once: fewer statements than puts (the writer sends what queued as one), each put
+    acknowledged only once its response is readable, every one of them."""
+    statements: list[str] = []
+    store = PostgresStore(postgres_url, query_logger=lambda record: statements.append(record.query))
+    await store.start()
+    try:
+        owner = await store.owner_of(KEY)
+        await asyncio.gather(*(store.put(make_record(owner, f"resp_{n}")) for n in range(40)))
+        await asyncio.sleep(0.01)  # asyncpg hands records to its loggers with call_soon
+        assert 1 <= _put_statements(statements) < 40, statements
+        for n in range(40):
+            found = await store.get(owner, f"resp_{n}")
+            assert found is not None and len(found.input_items) == 2
+    finally:
+        await store.close()
+
+
+async def test_postgres_a_refused_record_fails_alone_in_its_batch(postgres_url: str) -> None:
+    """PostgreSQL's text refuses a NUL: that put raises, the nine sent beside it are stored."""
+    store = PostgresStore(postgres_url)
+    await store.start()
+    try:
+        owner = await store.owner_of(KEY)
+        ids = [f"resp_{n}" for n in range(9)] + ["resp_\x00bad"]
+        outcomes = await asyncio.gather(
+            *(store.put(make_record(owner, rid)) for rid in ids), return_exceptions=True
+        )
+        assert all(outcome is None for outcome in outcomes[:9]), outcomes
+        assert isinstance(outcomes[9], asyncpg.PostgresError), outcomes[9]
+        assert all([await store.get(owner, rid) for rid in ids[:9]])
+    finally:
+        await store.close()
+
+
+async def test_postgres_writes_go_on_after_the_server_ends_the_stores_connections(
+    postgres_url: str,
+) -> None:
+    """An administrator (or a restart) ends every connection of the store: the next put opens another
+    and is stored, and reads find it."""
+    store = PostgresStore(postgres_url)
+    await store.start()
+    try:
+        owner = await store.owner_of(KEY)
+        await store.put(make_record(owner, "before"))
+        database = postgres_url.rsplit("/", 1)[1]
+        ended = psql(
+            postgres_url,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+        )
+        assert int(ended) >= 2  # the writer's connection and the pool's
+        await store.put(make_record(owner, "after"))
+        assert await store.get(owner, "after") is not None
+        assert await store.get(owner, "before") is not None
+    finally:
+        await store.close()
