@@ -7,8 +7,8 @@ with its durable defaults: fsync on, every commit flushed):
 
 1. seed 1,000 stored responses (chains of ``--turns`` turns, a hundred credentials), and time chain
    expansions; then seed up to ``--responses`` and time them again: flat means the same figures;
-2. an expansion is what the Responses route does for ``previous_response_id``: ``store.chain()`` (one
-   query) and flattening the chain into its items, oldest first. Its *shim CPU* is this process's CPU
+2. an expansion is what the Responses route does for ``previous_response_id``: ``store.history()``, the
+   chain's items, oldest first, in one query. Its *shim CPU* is this process's CPU
    time (``time.process_time``: every thread, the SQLite store's too) over the expansions. The issue's target:
    under 1 ms at 100k stored. PostgreSQL's own CPU (its backends', from /proc) is shown beside it;
 3. ``put`` latency: new responses continuing random chains, one at a time (p50 and p99 of the wall time).
@@ -116,10 +116,10 @@ async def seed(store: Store, owners: list[str], start: int, stop: int, turns: in
 
 
 async def expand(store: Store, owner: str, rid: str) -> list[dict[str, Any]]:
-    """What the Responses route does with ``previous_response_id``: the chain, as items, oldest first."""
-    chain = await store.chain(owner, rid)
-    assert chain is not None
-    return [item for link in chain for item in (*link.input_items, *link.output_items)]
+    """What the Responses route does with ``previous_response_id``: the chain's items, oldest first."""
+    items = await store.history(owner, rid)
+    assert items is not None
+    return items
 
 
 async def time_expansions(
@@ -278,8 +278,8 @@ def markdown(results: list[Figures], args: argparse.Namespace, command: str, sec
         "",
         f"Machine: {machine()}.",
         "",
-        f"An expansion is `store.chain()` for the last turn of a {args.turns}-turn `previous_response_id` "
-        f"chain (one query) plus flattening it into its {2 * args.turns} items, oldest first: what the "
+        f"An expansion is `store.history()` for the last turn of a {args.turns}-turn "
+        f"`previous_response_id` chain: its {2 * args.turns} items, oldest first, in one query: what the "
         "Responses route does before calling Mistral. *Shim CPU* is this process's CPU time per expansion, "
         "every thread (the SQLite store's included); PostgreSQL's own CPU is its backends', from /proc. "
         "SQLite: WAL, `synchronous=NORMAL`. PostgreSQL: a fresh local server with its defaults (fsync on), "

@@ -168,12 +168,10 @@ async def _translate(request: web.Request, body: dict[str, Any]) -> tuple[Respon
     held = _Found()
     if previous is not None and owner is not None:
         await request.app[WRITES].settled(previous)
-        chain = await _with_grace(lambda: store.chain(owner, previous))
-        if chain is None:
+        history = await _with_grace(lambda: store.history(owner, previous))
+        if history is None:
             raise previous_not_found(previous)
-        held.history.extend(
-            dict(item) for record in chain for item in (*record.input_items, *record.output_items)
-        )
+        held.history.extend(dict(item) for item in history)
     if wanted:
         await request.app[WRITES].settled()
     for item_id in wanted:

@@ -64,6 +64,13 @@ class ResponseStore(Protocol):
         response itself is absent. One query."""
         ...
 
+    async def history(self, owner: str, response_id: str) -> list[dict[str, Any]] | None:
+        """The items of ``chain()``, oldest response first, each response's input items then its output
+        items; None when the response itself is absent. What ``previous_response_id`` needs: one query,
+        which reads no response's own body (a Response object repeats its tools and instructions at every
+        turn, and parsing fifty of them was half of a 50-turn expansion)."""
+        ...
+
     async def item(self, owner: str, item_id: str) -> dict[str, Any] | None:
         """An input or output item of any of the owner's responses, by its id (``item_reference``)."""
         ...

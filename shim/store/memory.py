@@ -53,6 +53,12 @@ class MemoryStore:
             chain.append(previous)
         return chain[::-1]
 
+    async def history(self, owner: str, response_id: str) -> list[dict[str, Any]] | None:
+        chain = await self.chain(owner, response_id)
+        if chain is None:
+            return None
+        return [item for record in chain for item in (*record.input_items, *record.output_items)]
+
     async def item(self, owner: str, item_id: str) -> dict[str, Any] | None:
         for record in self._responses.values():
             if self._live(owner, record.id) is None:

@@ -45,6 +45,7 @@ from shim.store.records import (
     VERSION_KEY,
     SchemaTooNew,
     assemble_chain,
+    assemble_history,
     decode,
     encode,
     item_id,
@@ -109,20 +110,23 @@ WHERE r.id = $1 AND r.owner = $2 AND r.expires_at > $3
 
 # One statement: the responses reachable back through previous_id (each hop one primary-key lookup,
 # stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'
-# (records.ChainRow, unordered: records.assemble_chain orders them).
-CHAIN = """
+# (records.ChainRow, unordered: records.assemble_chain orders them). HISTORY is the same without the
+# responses' bodies (records.assemble_history).
+_CHAIN = """
 WITH RECURSIVE chain (id, previous_id) AS (
     SELECT id, previous_id FROM shim_responses WHERE id = $1 AND owner = $2 AND expires_at > $3
     UNION
     SELECT r.id, r.previous_id FROM chain JOIN shim_responses AS r ON r.id = chain.previous_id
     WHERE r.owner = $2 AND r.expires_at > $3
 )
-SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, r.body, NULL::integer
+SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, {body}, NULL::integer
 FROM chain JOIN shim_responses AS r ON r.id = chain.id
 UNION ALL
 SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM chain JOIN shim_items AS i ON i.response_id = chain.id
 """
+CHAIN = _CHAIN.format(body="r.body")
+HISTORY = _CHAIN.format(body="NULL::json")
 
 ITEM = """
 SELECT i.body FROM shim_items AS i JOIN shim_responses AS r ON r.id = i.response_id
@@ -300,6 +304,10 @@ class PostgresStore:
     async def chain(self, owner: str, response_id: str) -> list[StoredResponse] | None:
         rows = await self._db.fetch(CHAIN, response_id, owner, time.time())
         return assemble_chain(owner, response_id, rows)
+
+    async def history(self, owner: str, response_id: str) -> list[dict[str, Any]] | None:
+        rows = await self._db.fetch(HISTORY, response_id, owner, time.time())
+        return assemble_history(response_id, rows)
 
     async def item(self, owner: str, item_id: str) -> dict[str, Any] | None:
         body = await self._db.fetchval(ITEM, owner, item_id, time.time())

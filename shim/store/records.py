@@ -79,17 +79,7 @@ def assemble_chain(
     The hot path of ``previous_response_id`` (50 turns are a few hundred rows): one pass over the rows,
     JSON parsed only for the responses of the chain.
     """
-    heads: dict[str, tuple[str | None, float, float, str]] = {}
-    items: dict[tuple[str, int], list[tuple[int, str]]] = {}
-    for kind, rid, previous_id, created_at, expires_at, body, position in rows:
-        if kind:
-            found = items.get((rid, kind))
-            if found is None:
-                items[rid, kind] = [(position, body)]
-            else:
-                found.append((position, body))
-        else:
-            heads[rid] = (previous_id, created_at, expires_at, body)
+    heads, items = _grouped(rows)
     chain: list[StoredResponse] = []
     current: str | None = response_id
     while current is not None and current in heads:
@@ -111,6 +101,46 @@ def assemble_chain(
         return None
     chain.reverse()
     return chain
+
+
+def assemble_history(response_id: str, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]] | None:
+    """The items of the chain ending at ``response_id``, oldest response first (each one's input items,
+    then its output items), from the rows of the history query: the chain query's, without the responses'
+    bodies. None when ``response_id`` is not among them."""
+    heads, items = _grouped(rows)
+    links: list[str] = []
+    current: str | None = response_id
+    while current is not None and current in heads:
+        links.append(current)
+        current = heads.pop(current)[0]
+    if not links:
+        return None
+    found: list[dict[str, Any]] = []
+    for rid in reversed(links):
+        found.extend(_parsed(items.get((rid, INPUT))))
+        found.extend(_parsed(items.get((rid, OUTPUT))))
+    return found
+
+
+Heads = dict[str, tuple[str | None, float, float, str]]
+Items = dict[tuple[str, int], list[tuple[int, str]]]
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> tuple[Heads, Items]:
+    """One pass over a chain's rows: each response's (previous id, times, body), and each response's
+    input and output items as (position, body), unparsed."""
+    heads: Heads = {}
+    items: Items = {}
+    for kind, rid, previous_id, created_at, expires_at, body, position in rows:
+        if kind:
+            found = items.get((rid, kind))
+            if found is None:
+                items[rid, kind] = [(position, body)]
+            else:
+                found.append((position, body))
+        else:
+            heads[rid] = (previous_id, created_at, expires_at, body)
+    return heads, items
 
 
 def _parsed(rows: list[tuple[int, str]] | None) -> tuple[dict[str, Any], ...]:

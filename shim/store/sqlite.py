@@ -35,6 +35,7 @@ from shim.store.records import (
     VERSION_KEY,
     SchemaTooNew,
     assemble_chain,
+    assemble_history,
     decode,
     encode,
     item_rows,
@@ -94,20 +95,23 @@ WHERE r.id = :id AND r.owner = :owner AND r.expires_at > :now
 
 # One statement: the responses reachable back through previous_id (each hop one primary-key lookup,
 # stopping at a foreign, expired or missing one; UNION stops a cycle), then their rows and their items'
-# (records.ChainRow, unordered: records.assemble_chain orders them).
-CHAIN = """
+# (records.ChainRow, unordered: records.assemble_chain orders them). HISTORY is the same without the
+# responses' bodies (records.assemble_history).
+_CHAIN = """
 WITH RECURSIVE chain (id, previous_id) AS (
     SELECT id, previous_id FROM responses WHERE id = :id AND owner = :owner AND expires_at > :now
     UNION
     SELECT r.id, r.previous_id FROM chain CROSS JOIN responses AS r ON r.id = chain.previous_id
     WHERE r.owner = :owner AND r.expires_at > :now
 )
-SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, r.body, NULL
+SELECT 0, r.id, r.previous_id, r.created_at, r.expires_at, {body}, NULL
 FROM chain CROSS JOIN responses AS r ON r.id = chain.id
 UNION ALL
 SELECT CASE i.role WHEN 'input' THEN 1 ELSE 2 END, i.response_id, NULL, NULL, NULL, i.body, i.position
 FROM chain CROSS JOIN items AS i ON i.response_id = chain.id
 """
+CHAIN = _CHAIN.format(body="r.body")
+HISTORY = _CHAIN.format(body="NULL")
 
 ITEM = """
 SELECT i.body FROM items AS i CROSS JOIN responses AS r ON r.id = i.response_id
@@ -241,6 +245,10 @@ class SqliteStore:
     async def chain(self, owner: str, response_id: str) -> list[StoredResponse] | None:
         rows = await self._rows(CHAIN, {"id": response_id, "owner": owner, "now": time.time()})
         return assemble_chain(owner, response_id, rows)
+
+    async def history(self, owner: str, response_id: str) -> list[dict[str, Any]] | None:
+        rows = await self._rows(HISTORY, {"id": response_id, "owner": owner, "now": time.time()})
+        return assemble_history(response_id, rows)
 
     async def item(self, owner: str, item_id: str) -> dict[str, Any] | None:
         rows = await self._rows(ITEM, {"owner": owner, "item": item_id, "now": time.time()})

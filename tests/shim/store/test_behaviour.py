@@ -40,6 +40,7 @@ async def test_another_credential_finds_nothing(store: ResponseStore) -> None:
 
     assert await store.get(mallory, "resp_b") is None
     assert await store.chain(mallory, "resp_b") is None
+    assert await store.history(mallory, "resp_b") is None
     assert await store.item(mallory, "resp_b_in0") is None
     assert await store.item(mallory, "resp_a_out0") is None
     assert await store.input_items(mallory, "resp_b", after=None, limit=10, descending=False) is None
@@ -57,6 +58,12 @@ async def test_a_foreign_response_ends_the_chain(store: ResponseStore) -> None:
     await store.put(make_record(alice, "resp_a", previous="resp_m"))
     chain = await store.chain(alice, "resp_a")
     assert chain is not None and [r.id for r in chain] == ["resp_a"]
+    history = await store.history(alice, "resp_a")
+    assert history is not None and [item["id"] for item in history] == [
+        "resp_a_in0",
+        "resp_a_in1",
+        "resp_a_out0",
+    ]
 
 
 async def test_delete(store: ResponseStore) -> None:
@@ -80,6 +87,9 @@ async def test_a_deleted_response_ends_the_chain_behind_it(store: ResponseStore)
     assert await store.delete(owner, "resp_2")
     chain = await store.chain(owner, "resp_3")
     assert chain is not None and [r.id for r in chain] == ["resp_3"]
+    assert await store.history(owner, "resp_2") is None
+    history = await store.history(owner, "resp_3")
+    assert history is not None and {item["id"][:6] for item in history} == {"resp_3"}
 
 
 async def test_expired_responses_are_absent_and_purged(store: ResponseStore) -> None:
@@ -92,6 +102,7 @@ async def test_expired_responses_are_absent_and_purged(store: ResponseStore) -> 
     for rid in ("resp_old", "resp_gone"):
         assert await store.get(owner, rid) is None
         assert await store.chain(owner, rid) is None
+        assert await store.history(owner, rid) is None
         assert await store.item(owner, f"{rid}_in0") is None
         assert await store.input_items(owner, rid, after=None, limit=5, descending=False) is None
         assert await store.delete(owner, rid) is False
@@ -123,6 +134,20 @@ async def test_the_chain_is_oldest_first_and_branches(store: ResponseStore) -> N
     # Each link is the whole record, its items in order.
     assert [item["id"] for item in second[2].input_items] == ["resp_3b_in0", "resp_3b_in1"]
     assert [item["id"] for item in second[2].output_items] == ["resp_3b_out0"]
+    # The history is the same chain's items, each response's inputs then its outputs, oldest first.
+    for last, chain in (("resp_3a", first), ("resp_4b", second)):
+        history = await store.history(owner, last)
+        assert history == [item for link in chain for item in (*link.input_items, *link.output_items)]
+    history = await store.history(owner, "resp_4b")
+    assert history is not None and [item["id"] for item in history][:6] == [
+        "resp_1_in0",
+        "resp_1_in1",
+        "resp_1_out0",
+        "resp_2_in0",
+        "resp_2_in1",
+        "resp_2_out0",
+    ]
+    assert [item["id"] for item in history][-3:] == ["resp_4b_in0", "resp_4b_in1", "resp_4b_out0"]
     single = await store.chain(owner, "resp_1")
     assert single is not None and [r.id for r in single] == ["resp_1"]
     assert await store.chain(owner, "resp_9") is None

@@ -65,6 +65,14 @@ async def test_a_chain_is_one_statement(engine: str, start_store: StartStore) ->
     assert len(statements) == 1, statements
     assert statements[0].lstrip().startswith("WITH RECURSIVE")
 
+    statements.clear()
+    history = await store.history(owner, last)
+    await asyncio.sleep(0.01)
+    assert history is not None and len(history) == 30 * 3
+    assert len(statements) == 1, statements
+    # No response's own body is read: only the items' are.
+    assert "r.body" not in statements[0] and "i.body" in statements[0]
+
 
 def sqlite_plan(path: Path, query: str, parameters: dict[str, Any]) -> list[str]:
     with sqlite3.connect(path) as db:
