@@ -19,7 +19,7 @@ from aiohttp import web
 
 from mistral_wire.http import bearer
 from shim import accesslog, answers, body
-from shim.exchange import EXCHANGE, Exchange
+from shim.exchange import EXCHANGE, IN_FLIGHT, Exchange
 from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED
 from shim.settings import ShimSettings, is_loopback
 from shim.translate.problem import OpenAIError, server_error
@@ -165,7 +165,11 @@ async def edges(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         response = answers.error_response(_routing_error(request, exc), dialect)
     except asyncio.CancelledError:  # the client went away and aiohttp cancelled the handler
-        _log(request, None, CLIENT_CLOSED)
+        # ... perhaps after the handler wrote its whole answer (a stream's client hangs up once it read
+        # the last event): that answer was delivered, and is logged as what it was.
+        exchange = request.get(IN_FLIGHT)
+        delivered = exchange.delivered if exchange is not None else None
+        _log(request, exchange, CLIENT_CLOSED if delivered is None else delivered)
         raise
     except Exception:
         log.exception("request %s failed", request[REQUEST_ID])

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from shim.keys import REQUEST_ID, STARTED
+
 
 @dataclass
 class Exchange:
@@ -24,6 +26,9 @@ class Exchange:
     upstream_seconds: float = 0.0
     # The client left before the answer was complete (logged as 499).
     client_gone: bool = False
+    # The status of an answer the handler itself wrote to its last byte (a stream, a relayed download):
+    # a cancellation after that is a client hanging up on a complete answer, logged with this status.
+    delivered: int | None = None
     # Filled only with --log-bodies.
     request_body: bytes | None = field(default=None, repr=False)
     response_body: bytes | bytearray | None = field(default=None, repr=False)
@@ -46,6 +51,18 @@ class Exchange:
 
 EXCHANGE = web.ResponseKey("exchange", Exchange)
 """Where an answer carries its exchange record to the edges."""
+
+IN_FLIGHT = web.RequestKey("exchange", Exchange)
+"""The exchange of the request being answered, for the edges when aiohttp cancels the handler (its
+client's connection closed) before the answer carried it back."""
+
+
+def begin(request: web.Request) -> Exchange:
+    """The exchange of ``request`` (its id and arrival, as the edges set them), also kept on the request
+    (``IN_FLIGHT``)."""
+    exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+    request[IN_FLIGHT] = exchange
+    return exchange
 
 
 def _header_safe(name: str) -> str:

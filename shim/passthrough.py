@@ -22,8 +22,8 @@ from multidict import CIMultiDict
 from mistral_wire import jsonio
 from mistral_wire.contract.errors import gateway_error
 from shim import answers, body
-from shim.exchange import EXCHANGE, Exchange
-from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
+from shim.exchange import EXCHANGE, Exchange, begin
+from shim.keys import CREDENTIAL, SETTINGS, UPSTREAM
 from shim.relay import ClientGone, ClientWriter
 from shim.translate.problem import OpenAIError
 from shim.upstream import UpstreamFailure, passthrough_headers
@@ -62,7 +62,7 @@ def _model(raw: bytes) -> str | None:
 
 
 async def passthrough(request: web.Request) -> web.StreamResponse:
-    exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+    exchange = begin(request)
     try:
         response = await _forward(request, exchange)
     except OpenAIError as error:

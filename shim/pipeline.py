@@ -21,8 +21,8 @@ from aiohttp import web
 from mistral_wire import jsonio, sse, tokens
 from mistral_wire.contract.catalogue import Tokenizer
 from shim import answers, body
-from shim.exchange import EXCHANGE, Exchange
-from shim.keys import CREDENTIAL, REQUEST_ID, SETTINGS, STARTED, UPSTREAM
+from shim.exchange import EXCHANGE, Exchange, begin
+from shim.keys import CREDENTIAL, SETTINGS, UPSTREAM
 from shim.relay import ClientGone, Relay
 from shim.translate import errors, models
 from shim.translate.context import Options
@@ -61,7 +61,7 @@ def handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamR
 
 async def run(request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
     """Answer one request; the answer carries its ``Exchange`` (``EXCHANGE``) for the edges."""
-    exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+    exchange = begin(request)
     try:
         response = await _run(request, endpoint, exchange)
     except OpenAIError as error:
@@ -223,7 +223,7 @@ def guarded(work: Work) -> Handler:
     every translated route."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        exchange = Exchange(request_id=request[REQUEST_ID], started=request[STARTED])
+        exchange = begin(request)
         try:
             try:
                 response = await work(request, exchange)

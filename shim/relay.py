@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from mistral_wire import jsonio, sse
+from shim.exchange import IN_FLIGHT
 from shim.translate.plan import CHAT_FRAMING, LifecycleTranslation, StreamFraming, StreamTranslation
 from shim.translate.problem import OpenAIError, server_error
 
@@ -62,6 +63,9 @@ class ClientWriter:
             await self.response.write_eof()
         except _CLIENT_ERRORS as exc:
             raise ClientGone(self.response) from exc
+        exchange = self.request.get(IN_FLIGHT)
+        if exchange is not None:
+            exchange.delivered = self.response.status
 
 
 class Relay:
