@@ -6,16 +6,19 @@ connection it keeps: a lone put is one statement, and the puts that arrived whil
 go together as one ``executemany`` (one round trip, one transaction: a group commit), so a busy shim
 sends fewer, larger writes rather than more.
 
-Each put still waits for its own outcome. A batch the database refuses is written again one put at a
-time, so one bad record fails alone. A connection that is closed after a failure (the server restarted,
-an administrator ended it) is replaced and the batch sent once more: a put is an upsert of a whole
-response, so writing it twice leaves what writing it once does.
+Each put still waits for its own outcome. A batch the database refuses (a ``PostgresError``) is written
+again one put at a time, so one bad record fails alone; a batch that could not reach the database fails
+whole, at once, rather than trying to connect again for each of its puts. A connection that is closed after
+a failure (the server restarted, an administrator ended it) is replaced and the batch sent once more: a put
+is an upsert of a whole response, so writing it twice leaves what writing it once does.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import asyncpg
 
 log = logging.getLogger("shim.store")
 
@@ -73,7 +76,7 @@ class GroupWriter:
         try:
             await self._run([arguments for arguments, _ in batch])
         except Exception as error:
-            if len(batch) > 1:
+            if len(batch) > 1 and isinstance(error, asyncpg.PostgresError):
                 for one in batch:  # one bad record must not fail the others
                     await self._write([one])
                 return
