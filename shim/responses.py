@@ -171,7 +171,7 @@ async def _translate(request: web.Request, body: dict[str, Any]) -> tuple[Respon
         history = await _with_grace(lambda: store.history(owner, previous))
         if history is None:
             raise previous_not_found(previous)
-        held.history.extend(dict(item) for item in history)
+        held.history.extend(history)  # translate_request copies what it changes
     if wanted:
         await request.app[WRITES].settled()
     for item_id in wanted:
