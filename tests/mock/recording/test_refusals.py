@@ -8,7 +8,7 @@ Mistral's answers: a 422 is saved and replayed, and a replayed error can name it
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -40,6 +40,17 @@ def saved(folder: Path, expected: int = 0) -> list[Path]:
     return found
 
 
+def upstream(answer: Callable[[web.Request], Awaitable[web.Response]]) -> ServerThread:
+    """An upstream on loopback that answers every method and path with ``answer``."""
+
+    def make() -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", answer)
+        return app
+
+    return ServerThread(make)
+
+
 @pytest.fixture
 def forbidding() -> Iterator[str]:
     """An upstream that answers every request 403, as Mistral does for a key without access."""
@@ -47,12 +58,7 @@ def forbidding() -> Iterator[str]:
     async def refuse(request: web.Request) -> web.Response:
         return web.json_response({"message": "Forbidden: no access to this model"}, status=403)
 
-    def make() -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", refuse)
-        return app
-
-    with ServerThread(make) as url:
+    with upstream(refuse) as url:
         yield url
 
 
@@ -155,12 +161,7 @@ def hanging() -> Iterator[str]:
         await asyncio.sleep(2)
         return web.json_response({})
 
-    def make() -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", hang)
-        return app
-
-    with ServerThread(make) as url:
+    with upstream(hang) as url:
         yield url
 
 
